@@ -1,0 +1,55 @@
+# The two set-up commands: `make run` (the site with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The PostgreSQL and Redis the second test pass uses (this machine runs both).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/giftlists
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-sqlite test-postgres lint format migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Every test, twice: on the embedded defaults (SQLite, in-memory layer), then on
+# PostgreSQL and Redis. Where neither answers the second pass is skipped with a
+# warning, except in CI (CI=true), where that is an error.
+test: lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed
+	@if $(BIN)/python scripts/services_up.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		DJANGO_DEBUG=1 DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+			$(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL or Redis is not reachable; CI must run the second pass." >&2; exit 1; \
+	else \
+		echo "WARNING: PostgreSQL or Redis not reachable: the PostgreSQL/Redis pass was skipped." >&2; \
+	fi
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,237 @@
+"""Settings, driven by the environment.
+
+With nothing set, the site runs on one machine with no services: a SQLite file in
+the repository (WAL mode) and the in-memory channel layer. ``DATABASE_URL`` and
+``REDIS_URL`` switch to PostgreSQL and channels-redis. Every variable is listed in
+README.md, "Configuration".
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no environment variable ("1", "true", "yes", "on" are yes)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """Read a comma-separated environment variable into a list."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG")
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random string, or set "
+            "DJANGO_DEBUG=1 to run with the development key (never in production)."
+        )
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    # daphne first: its runserver serves ASGI (HTTP and WebSocket) in development.
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "realtime",
+    "giftlists",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "realtime.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env() -> dict:
+    """The default database: ``DATABASE_URL``, else a SQLite file in WAL mode."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    config = dj_database_url.parse(url, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(
+            {
+                # WAL lets readers (pages, sockets) go on while one writer commits.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # Take the write lock when a transaction starts: concurrent writers
+                # then queue instead of failing with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            }
+        )
+        config["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_SQLITE_NAME") or None}
+    return config
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def channel_layers_from_env() -> dict:
+    """In-memory layer by default; ``REDIS_URL`` selects channels-redis.
+
+    ``REALTIME_CHANNEL_LAYER`` picks channels-redis's ``core`` layer (default) or
+    its ``pubsub`` layer.
+    """
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    kind = os.environ.get("REALTIME_CHANNEL_LAYER", "core").strip() or "core"
+    backends = {
+        "core": "channels_redis.core.RedisChannelLayer",
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    }
+    if kind not in backends:
+        raise ImproperlyConfigured(
+            f"REALTIME_CHANNEL_LAYER must be one of {sorted(backends)}, not {kind!r}."
+        )
+    host = {
+        "address": redis_url,
+        # redis-py 8 defaults socket_timeout to 5 s, the layer's own blocking
+        # receive time, which kills idle receive loops; 30 s leaves headroom.
+        "socket_timeout": 30,
+        # redis-py 8 caps the async pool at 100 connections, which mass
+        # disconnects exceed; group_discard then fails and leaves stale members.
+        "max_connections": 1000,
+    }
+    layer_config: dict = {
+        "hosts": [host],
+        "prefix": os.environ.get("REDIS_PREFIX", "asgi"),
+    }
+    if kind == "core":
+        layer_config["capacity"] = int(os.environ.get("CHANNEL_LAYER_CAPACITY", "1000"))
+        layer_config["group_expiry"] = 86400
+    return {"default": {"BACKEND": backends[kind], "CONFIG": layer_config}}
+
+
+CHANNEL_LAYERS = channel_layers_from_env()
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # 50 a page: a family's lists and a list's gifts fit on one page.
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Gift lists API",
+    "DESCRIPTION": "Families, their gift lists and gifts, with live events.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Offline assets for the interactive docs: nothing is loaded from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# The realtime app's settings; every key and its default is in realtime/conf.py.
+REALTIME: dict = {}
+if os.environ.get("REALTIME_EVENT_RETENTION_HOURS"):
+    REALTIME["EVENT_RETENTION"] = float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "realtime.logging.RequestContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            "formatter": "text",
+        },
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+    },
+}

@@ -1,0 +1,1 @@
+"""Registration of gift-list models and topic policies with realtime."""

@@ -1,0 +1,1 @@
+"""System checks for deployments that would silently lose events."""
