@@ -1,0 +1,3 @@
+"""REST API routes of the gift-list domain."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Page routes of the gift-list domain."""
+
+urlpatterns: list = []
