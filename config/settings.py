@@ -25,7 +25,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     """Read a comma-separated environment variable into a list."""
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [
+        item.strip()
+        for item in os.environ.get(name, default).split(",")
+        if item.strip()
+    ]
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -157,7 +161,9 @@ def channel_layers_from_env() -> dict:
 CHANNEL_LAYERS = channel_layers_from_env()
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -212,7 +218,9 @@ SPECTACULAR_SETTINGS = {
 # The realtime app's settings; every key and its default is in realtime/conf.py.
 REALTIME: dict = {}
 if os.environ.get("REALTIME_EVENT_RETENTION_HOURS"):
-    REALTIME["EVENT_RETENTION"] = float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
+    REALTIME["EVENT_RETENTION"] = (
+        float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
+    )
 
 LOGGING = {
     "version": 1,
@@ -230,7 +238,10 @@ LOGGING = {
             "formatter": "text",
         },
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "INFO"},
     },

@@ -1,0 +1,79 @@
+"""The realtime app's settings: one ``REALTIME`` dict in Django settings.
+
+Every key has a declared default here. Values are read when used, never at import
+time, and the cache is dropped on ``setting_changed`` so ``override_settings``
+works in tests.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # How long the event log keeps events for resume and gap repair, in seconds.
+    # A day covers a laptop closed overnight; older cursors refetch over REST.
+    "EVENT_RETENTION": 24 * 3600,
+    # Opportunistic pruning runs at most this often per process, in seconds.
+    "PRUNE_INTERVAL": 300,
+    # A resume that would replay more than this many events is answered with
+    # "recovered": false instead: refetching is cheaper than a flood of events.
+    "REPLAY_LIMIT": 1000,
+    # Seconds a connection has to authenticate with a first "auth" message.
+    "AUTH_TIMEOUT": 10,
+    # Seconds between the client's pings, announced in "welcome".
+    "HEARTBEAT_INTERVAL": 30,
+    # Most topics one connection may hold.
+    "MAX_TOPICS_PER_CONNECTION": 100,
+    # Largest accepted client frame, in bytes (64 KiB).
+    "MAX_MESSAGE_BYTES": 64 * 1024,
+    # Token bucket per connection: sustained messages per second, and burst size.
+    "RATE_LIMIT_PER_SECOND": 20.0,
+    "RATE_LIMIT_BURST": 60,
+    # Messages refused for rate in a row before the connection is closed (4429).
+    "RATE_LIMIT_CLOSE_AFTER": 50,
+    # Dotted path of ``token -> user or None`` for ``?token=`` and ``auth``.
+    "TOKEN_AUTHENTICATOR": "realtime.auth.drf_token_user",
+    # Per-view encodings kept per process, so one event is encoded once per view
+    # rather than once per subscriber.
+    "ENCODE_CACHE_SIZE": 2048,
+}
+
+
+class RealtimeSettings:
+    """Attribute access to ``settings.REALTIME`` with the defaults filled in."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._cache is None:
+            user = getattr(settings, "REALTIME", {}) or {}
+            unknown = set(user) - set(DEFAULTS)
+            if unknown:
+                raise AttributeError(f"Unknown REALTIME settings: {sorted(unknown)}")
+            self._cache = {**DEFAULTS, **user}
+        return self._cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._load()[name]
+        except KeyError:
+            raise AttributeError(f"Unknown realtime setting {name!r}") from None
+
+    def reload(self) -> None:
+        """Forget cached values; the next access reads settings again."""
+        self._cache = None
+
+
+realtime_settings = RealtimeSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "REALTIME":
+        realtime_settings.reload()
+
+
+setting_changed.connect(_reload, dispatch_uid="realtime.conf.reload")

@@ -1,0 +1,88 @@
+"""Reading and writing the event log: seq allocation, replay ranges, pruning."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import connections
+from django.utils import timezone
+
+from .conf import realtime_settings
+from .models import Event, TopicSequence
+
+# One statement both creates a topic's counter and takes the next number; the
+# row lock it takes is held until commit, which is what orders seqs by commit.
+_NEXT_SEQ_SQL = (
+    "INSERT INTO realtime_topic_sequence (topic, last_seq) VALUES (%s, 1) "
+    "ON CONFLICT (topic) DO UPDATE SET last_seq = realtime_topic_sequence.last_seq + 1 "
+    "RETURNING last_seq"
+)
+
+
+def next_seq(topic: str, using: str = "default") -> int:
+    """Take the next seq of a topic; call inside the transaction that logs it."""
+    connection = connections[using]
+    if connection.vendor in {"postgresql", "sqlite"}:
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQ_SQL, [topic])
+            return int(cursor.fetchone()[0])
+    row, _ = (
+        TopicSequence.objects.using(using)
+        .select_for_update()
+        .get_or_create(topic=topic)
+    )
+    row.last_seq += 1
+    row.save(update_fields=["last_seq"])
+    return row.last_seq
+
+
+def current_seqs(topics: list[str]) -> dict[str, int]:
+    """Each topic's last seq (0 for a topic that never had an event)."""
+    found = dict(
+        TopicSequence.objects.filter(topic__in=topics).values_list("topic", "last_seq")
+    )
+    return {topic: found.get(topic, 0) for topic in topics}
+
+
+def events_between(topic: str, after: int, upto: int) -> list[dict[str, Any]]:
+    """The logged events of a topic with ``after < seq <= upto``, in order."""
+    rows = Event.objects.filter(topic=topic, seq__gt=after, seq__lte=upto).order_by(
+        "seq"
+    )
+    return [row.as_envelope() for row in rows]
+
+
+@dataclass
+class Position:
+    """Where a topic stands for a subscriber: its last seq and what to replay."""
+
+    current: int
+    replay: list[dict[str, Any]] = field(default_factory=list)
+    recovered: bool = True
+
+
+def resume_position(topic: str, current: int, since: int | None) -> Position:
+    """What a subscriber that last saw ``since`` needs to catch up to ``current``.
+
+    ``recovered`` is false when the log no longer holds every event after
+    ``since`` (pruned, or more than ``REPLAY_LIMIT``), or ``since`` is ahead of
+    the topic (the server's data was reset): the client must refetch over REST.
+    """
+    if since is None or since == current:
+        return Position(current)
+    missing = current - since
+    if since > current or missing > realtime_settings.REPLAY_LIMIT:
+        return Position(current, recovered=False)
+    replay = events_between(topic, since, current)
+    if len(replay) != missing:
+        return Position(current, recovered=False)
+    return Position(current, replay)
+
+
+def prune_expired(now: Any = None) -> int:
+    """Delete events older than the retention; returns how many went."""
+    cutoff = (now or timezone.now()) - timedelta(
+        seconds=realtime_settings.EVENT_RETENTION
+    )
+    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
