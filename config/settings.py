@@ -160,10 +160,9 @@ def channel_layers_from_env() -> dict:
 
 CHANNEL_LAYERS = channel_layers_from_env()
 
+_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -228,7 +227,8 @@ LOGGING = {
     "filters": {"request_context": {"()": "realtime.logging.RequestContextFilter"}},
     "formatters": {
         "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"
+            "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] "
+            "%(message)s"
         },
     },
     "handlers": {

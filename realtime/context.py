@@ -30,7 +30,7 @@ def new_trace_id() -> str:
 
 
 def trace_id_from_headers(traceparent: str | None, request_id: str | None) -> str:
-    """The trace id of a request: from ``traceparent``, else ``X-Request-ID``, else new."""
+    """A request's trace id: from ``traceparent``, else ``X-Request-ID``, else new."""
     if traceparent:
         match = _TRACEPARENT.match(traceparent.strip().lower())
         if match and match.group(1) != "0" * 32:

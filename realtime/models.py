@@ -39,9 +39,10 @@ class Event(models.Model):
     entity_type = models.CharField(max_length=40)
     entity_id = models.CharField(max_length=64)
     payload = models.JSONField(encoder=DjangoJSONEncoder)
-    user_id = models.CharField(max_length=64, null=True, blank=True)
-    tenant_id = models.CharField(max_length=64, null=True, blank=True)
-    trace_id = models.CharField(max_length=128, null=True, blank=True)
+    # Null, not "", is the wire format's "no user / no tenant / no trace".
+    user_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    tenant_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    trace_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
