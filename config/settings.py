@@ -113,12 +113,6 @@ def database_from_env() -> dict:
                 "timeout": 20,
             }
         )
-        # A file, not memory: tests drive consumers whose database work runs in
-        # other threads, and a file database lets them wait on its lock.
-        config["TEST"] = {
-            "NAME": os.environ.get("DJANGO_TEST_SQLITE_NAME")
-            or str(BASE_DIR / ".test-db.sqlite3")
-        }
     return config
 
 
