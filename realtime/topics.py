@@ -4,6 +4,7 @@ A topic is ``resource-type:identifier``. Channel layers accept only
 ``[A-Za-z0-9._-]`` in group names, so the colon cannot be used as it is.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -12,6 +13,10 @@ TOPIC_PATTERN = re.compile(r"^([a-z][a-z0-9-]{0,39}):([A-Za-z0-9_.-]{1,64})$")
 # the group name back into the topic unambiguously.
 GROUP_PREFIX = "rt."
 USER_GROUP_PREFIX = "rt-user."
+# Channels refuses group names of 100 characters or more; longer topics are
+# named by a digest under a prefix the plain form can never produce.
+MAX_GROUP_NAME = 99
+HASHED_GROUP_PREFIX = "rt-h."
 
 
 class InvalidTopic(ValueError):
@@ -54,7 +59,10 @@ def is_valid_topic(text: object) -> bool:
 def group_name(topic: str) -> str:
     """The channel-layer group that carries a topic's live events."""
     resource_type, identifier = topic.split(":", 1)
-    return f"{GROUP_PREFIX}{resource_type}.{identifier}"
+    name = f"{GROUP_PREFIX}{resource_type}.{identifier}"
+    if len(name) > MAX_GROUP_NAME:
+        name = HASHED_GROUP_PREFIX + hashlib.sha256(topic.encode()).hexdigest()
+    return name
 
 
 def user_group_name(user_id: object) -> str:

@@ -1,0 +1,134 @@
+"""``publish()``: logged in the transaction, sent only after commit."""
+
+import logging
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from realtime.broadcast import publish
+from realtime.context import trace
+from realtime.models import Event, TopicSequence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def publish_in_rolled_back_transaction() -> None:
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            publish(
+                ["room:a"],
+                "ADDED",
+                entity_type="message",
+                entity_id=1,
+                payload={"id": 1},
+            )
+            raise Rollback
+    except Rollback:
+        pass
+
+
+async def test_rolled_back_change_publishes_nothing(make_user, connect, publish_now):
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    await sync_to_async(publish_in_rolled_back_transaction)()
+    await client.assert_silent()
+    assert await sync_to_async(Event.objects.count)() == 0
+    # The rolled-back seq was never taken: the next event is still number 1.
+    assert (await publish_now("room:a"))["seq"] == 1
+    assert (await client.receive())["seq"] == 1
+
+
+async def test_event_is_sent_only_after_commit(make_user, connect):
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    gate = {}
+
+    def publish_and_check_before_commit() -> None:
+        with transaction.atomic():
+            publish(
+                ["room:a"],
+                "ADDED",
+                entity_type="message",
+                entity_id=1,
+                payload={"id": 1},
+            )
+            gate["logged_inside"] = Event.objects.filter(topic="room:a").count()
+
+    await sync_to_async(publish_and_check_before_commit)()
+    assert gate["logged_inside"] == 1
+    assert (await client.receive())["seq"] == 1
+
+
+def test_seqs_count_up_per_topic_and_one_change_may_have_many_topics():
+    for _ in range(3):
+        publish(
+            ["room:a"], "ADDED", entity_type="message", entity_id=1, payload={"id": 1}
+        )
+    envelopes = publish(
+        ["room:b", "room:a"],
+        "UPDATED",
+        entity_type="message",
+        entity_id=1,
+        payload={"id": 1},
+    )
+    assert {(e["topic"], e["seq"]) for e in envelopes} == {("room:a", 4), ("room:b", 1)}
+    assert dict(TopicSequence.objects.values_list("topic", "last_seq")) == {
+        "room:a": 4,
+        "room:b": 1,
+    }
+    logged = list(Event.objects.filter(topic="room:a").values_list("seq", flat=True))
+    assert logged == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("topics", "event", "entity_type", "payload"),
+    [
+        (["no colon"], "ADDED", "message", {"id": 1}),
+        (["room:a"], "added", "message", {"id": 1}),
+        (["room:a"], "ADDED", "Message", {"id": 1}),
+        (["room:a"], "ADDED", "message", {"text": "no id"}),
+    ],
+)
+def test_publish_refuses_malformed_events_and_logs_nothing(
+    topics, event, entity_type, payload
+):
+    with pytest.raises(ValueError):
+        publish(topics, event, entity_type=entity_type, entity_id=1, payload=payload)
+    assert Event.objects.count() == 0
+
+
+def test_channel_layer_failure_keeps_the_change_and_logs_once(caplog, monkeypatch):
+    layer = get_channel_layer()
+
+    async def redis_is_down(group, message):
+        raise ConnectionError("Connection refused")
+
+    monkeypatch.setattr(layer, "group_send", redis_is_down)
+    caplog.set_level(logging.ERROR, logger="realtime.broadcast")
+    with trace("4bf92f3577b34da6a3ce929d0e0e4736"), transaction.atomic():
+        publish(
+            ["room:a"], "ADDED", entity_type="message", entity_id=1, payload={"id": 1}
+        )
+    assert Event.objects.filter(topic="room:a", seq=1).exists()
+    failures = [r for r in caplog.records if "Could not send" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_payload_is_stored_as_plain_json():
+    from decimal import Decimal
+
+    envelope = publish(
+        ["room:a"],
+        "ADDED",
+        entity_type="message",
+        entity_id=7,
+        payload={"id": 7, "price": Decimal("12.50")},
+    )[0]
+    assert envelope["data"]["payload"] == {"id": 7, "price": "12.50"}
+    assert Event.objects.get().payload == {"id": 7, "price": "12.50"}
