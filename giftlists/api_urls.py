@@ -1,3 +1,12 @@
-"""REST API routes of the gift-list domain."""
+"""REST API routes of the gift-list domain (PROTOCOL.md, section 6)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import FamilyViewSet, GiftListViewSet, GiftViewSet
+
+router = SimpleRouter()
+router.register("families", FamilyViewSet, basename="family")
+router.register("gift-lists", GiftListViewSet, basename="gift-list")
+router.register("gifts", GiftViewSet, basename="gift")
+
+urlpatterns = router.urls

@@ -1,0 +1,163 @@
+"""How families, gift lists and gifts look over the wire (JSON-native).
+
+The realtime layer serializes event payloads with these same classes and no
+request in the context; it then redacts per recipient itself. With a request,
+``GiftSerializer`` redacts for the list's owner on its own.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from .models import Family, Gift, GiftList, Membership
+from .redaction import is_list_owner, redact_gift_for_owner
+from .selectors import families_for, gift_lists_for
+
+
+def _request_user(serializer_field: serializers.Field) -> Any:
+    request = serializer_field.context.get("request")
+    return getattr(request, "user", None)
+
+
+class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
+    """A family id that must name one of the requesting user's families."""
+
+    def get_queryset(self) -> QuerySet[Family]:
+        user = _request_user(self)
+        if user is None:
+            return Family.objects.none()
+        return families_for(user).prefetch_related(None)
+
+
+class VisibleGiftListField(serializers.PrimaryKeyRelatedField):
+    """A gift-list id that must name a list of the requesting user's families."""
+
+    def get_queryset(self) -> QuerySet[GiftList]:
+        user = _request_user(self)
+        if user is None:
+            return GiftList.objects.none()
+        return gift_lists_for(user)
+
+
+class MemberSerializer(serializers.Serializer):
+    """One member of a family, as ``{"id": user id, "username": ...}``."""
+
+    id = serializers.IntegerField(source="user.id", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """One membership: which user joined which family, and when."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "family", "user", "username", "joined_at"]
+        read_only_fields = fields
+
+
+class FamilySerializer(serializers.ModelSerializer):
+    """A family with its members in the order they joined."""
+
+    members = MemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Family
+        fields = ["id", "name", "members", "created_at"]
+        read_only_fields = ["id", "members", "created_at"]
+
+
+class MemberAddSerializer(serializers.Serializer):
+    """The body of "add a member": an existing user's username."""
+
+    username = serializers.CharField(max_length=150)
+
+
+class GiftListSerializer(serializers.ModelSerializer):
+    """A gift list; ``family`` is set on creation and fixed afterwards."""
+
+    family = VisibleFamilyField(queryset=Family.objects.all())
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = GiftList
+        fields = [
+            "id",
+            "family",
+            "owner",
+            "owner_username",
+            "title",
+            "occasion_date",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "owner", "created_at", "updated_at"]
+
+    def validate_family(self, family: Family) -> Family:
+        """Refuse moving an existing list to another family."""
+        if self.instance is not None and family.pk != self.instance.family_id:
+            raise serializers.ValidationError(
+                "A list cannot be moved to another family."
+            )
+        return family
+
+
+class GiftSerializer(serializers.ModelSerializer):
+    """A gift; ``status`` and ``claimed_by`` change only through claims.
+
+    With a request in the context whose user owns the gift's list, the
+    representation is redacted (``redact_gift_for_owner``); without a request
+    it is the full truth.
+    """
+
+    list = VisibleGiftListField(queryset=GiftList.objects.all())
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        allow_null=True,
+        required=False,
+    )
+    claimed_by_username = serializers.CharField(
+        source="claimed_by.username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Gift
+        fields = [
+            "id",
+            "list",
+            "title",
+            "url",
+            "price",
+            "notes",
+            "status",
+            "claimed_by",
+            "claimed_by_username",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "claimed_by",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_list(self, gift_list: GiftList) -> GiftList:
+        """Refuse moving an existing gift to another list."""
+        if self.instance is not None and gift_list.pk != self.instance.list_id:
+            raise serializers.ValidationError("A gift cannot be moved to another list.")
+        return gift_list
+
+    def to_representation(self, instance: Gift) -> dict[str, Any]:
+        """The gift as the requesting user may see it (the truth without one)."""
+        data = super().to_representation(instance)
+        user = _request_user(self)
+        if user is not None and is_list_owner(user, instance.list):
+            return redact_gift_for_owner(data)
+        return data

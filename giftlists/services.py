@@ -1,0 +1,321 @@
+"""Every write of the gift-list domain, each in one transaction.
+
+Writes go through model ``save()`` and ``delete()`` (never ``QuerySet.update``)
+so that the realtime layer's ``post_save``/``post_delete`` receivers see them.
+Rule violations raise ``giftlists.exceptions`` errors; invalid values raise
+Django's ``ValidationError`` keyed by field name. Staff users count as members
+of every family.
+
+The claim state machine::
+
+    wanted --claim--> claimed --purchase--> purchased
+    wanted <-unclaim- claimed
+    wanted --purchase--> purchased   (claim and buy in one step)
+
+Nobody may claim or buy a gift on their own list, and only the claimer may
+unclaim or purchase a claimed gift. A purchased gift is final.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from . import rules
+from .exceptions import NotAMember, NotPermitted, TransitionNotAllowed
+from .models import Family, Gift, GiftList, Membership
+from .redaction import is_list_owner
+
+#: The only gift fields an edit may change; status and claimer move by claims.
+EDITABLE_GIFT_FIELDS = frozenset({"title", "url", "price", "notes"})
+#: The only gift-list fields an edit may change; family and owner are fixed.
+EDITABLE_LIST_FIELDS = frozenset({"title", "occasion_date"})
+
+
+def _require_member(actor: AbstractBaseUser, family: Family) -> None:
+    if not rules.is_member(actor, family):
+        raise NotAMember()
+
+
+def _apply_changes(
+    instance: Any, changes: dict[str, Any], allowed: frozenset[str]
+) -> list[str]:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"These fields cannot be changed: {sorted(unknown)}")
+    changed = []
+    for field, value in changes.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
+
+
+# Families and their members
+
+
+def create_family(user: AbstractBaseUser, name: str) -> Family:
+    """Create a family named ``name`` with ``user`` as its first member."""
+    with transaction.atomic():
+        family = Family(name=name)
+        family.full_clean()
+        family.save()
+        Membership.objects.create(family=family, user=user)
+    return family
+
+
+def rename_family(actor: AbstractBaseUser, family: Family, name: str) -> Family:
+    """Rename ``family``; any member may."""
+    with transaction.atomic():
+        _require_member(actor, family)
+        if family.name != name:
+            family.name = name
+            family.full_clean()
+            family.save(update_fields=["name"])
+    return family
+
+
+def add_member(actor: AbstractBaseUser, family: Family, username: str) -> Membership:
+    """Add the existing user called ``username`` to ``family``; any member may.
+
+    An unknown username or a user who is already a member raises a
+    ``ValidationError`` on ``username``.
+    """
+    user_model = get_user_model()
+    with transaction.atomic():
+        _require_member(actor, family)
+        try:
+            user = user_model._default_manager.get(
+                **{user_model.USERNAME_FIELD: username}
+            )
+        except user_model.DoesNotExist:
+            raise ValidationError(
+                {"username": f"There is no user called {username!r}."},
+                code="unknown_user",
+            ) from None
+        already = ValidationError(
+            {"username": f"{username} is already a member of this family."},
+            code="already_member",
+        )
+        if Membership.objects.filter(family=family, user=user).exists():
+            raise already
+        try:
+            # A savepoint, so a concurrent duplicate leaves the outer
+            # transaction usable and reports the same error.
+            with transaction.atomic():
+                membership = Membership.objects.create(family=family, user=user)
+        except IntegrityError:
+            raise already from None
+    return membership
+
+
+def remove_member(
+    actor: AbstractBaseUser, family: Family, user: AbstractBaseUser
+) -> None:
+    """Remove ``user`` from ``family``: members may leave, staff may remove anyone.
+
+    Lists the user owns stay in the family; removing a non-member raises a
+    ``ValidationError`` on ``user``.
+    """
+    with transaction.atomic():
+        if not rules.can_remove_member(actor, family, user):
+            raise NotPermitted("You may only remove yourself from a family.")
+        membership = Membership.objects.filter(family=family, user=user).first()
+        if membership is None:
+            raise ValidationError(
+                {"user": "This user is not a member of this family."},
+                code="not_a_member",
+            )
+        membership.delete()
+
+
+# Gift lists
+
+
+def create_gift_list(
+    actor: AbstractBaseUser,
+    family: Family,
+    title: str,
+    occasion_date: date | None = None,
+) -> GiftList:
+    """Create a list in ``family`` owned by ``actor``, who must be a member."""
+    with transaction.atomic():
+        _require_member(actor, family)
+        gift_list = GiftList(
+            family=family, owner=actor, title=title, occasion_date=occasion_date
+        )
+        gift_list.full_clean()
+        gift_list.save()
+    return gift_list
+
+
+def update_gift_list(
+    actor: AbstractBaseUser, gift_list: GiftList, **changes: Any
+) -> GiftList:
+    """Change ``title`` and/or ``occasion_date`` of a list; only its owner may.
+
+    Any other keyword raises ``TypeError``: family and owner never change.
+    """
+    with transaction.atomic():
+        if not rules.can_manage_list(actor, gift_list):
+            raise NotPermitted("Only the list's owner may change it.")
+        changed = _apply_changes(gift_list, changes, EDITABLE_LIST_FIELDS)
+        if changed:
+            gift_list.full_clean()
+            gift_list.save(update_fields=[*changed, "updated_at"])
+    return gift_list
+
+
+def delete_gift_list(actor: AbstractBaseUser, gift_list: GiftList) -> None:
+    """Delete a list and its gifts; only its owner may."""
+    with transaction.atomic():
+        if not rules.can_manage_list(actor, gift_list):
+            raise NotPermitted("Only the list's owner may delete it.")
+        gift_list.delete()
+
+
+# Gifts
+
+
+def create_gift(
+    actor: AbstractBaseUser,
+    gift_list: GiftList,
+    title: str,
+    url: str = "",
+    price: Decimal | None = None,
+    notes: str = "",
+) -> Gift:
+    """Add a ``wanted`` gift to ``gift_list``; any member of its family may."""
+    with transaction.atomic():
+        _require_member(actor, gift_list.family)
+        gift = Gift(
+            list=gift_list,
+            title=title,
+            url=url or "",
+            price=price,
+            notes=notes or "",
+            status=Gift.Status.WANTED,
+        )
+        gift.full_clean()
+        gift.save()
+    return gift
+
+
+def update_gift(actor: AbstractBaseUser, gift: Gift, **changes: Any) -> Gift:
+    """Change ``title``, ``url``, ``price`` and/or ``notes`` of a gift.
+
+    Only the list's owner may. Any other keyword (``status``, ``claimed_by``,
+    ``list``) raises ``TypeError``: those change only through claims.
+    """
+    with transaction.atomic():
+        if not rules.can_edit_gift(actor, gift):
+            raise NotPermitted("Only the list's owner may change its gifts.")
+        changed = _apply_changes(gift, changes, EDITABLE_GIFT_FIELDS)
+        if changed:
+            gift.full_clean()
+            gift.save(update_fields=[*changed, "updated_at"])
+    return gift
+
+
+def delete_gift(actor: AbstractBaseUser, gift: Gift) -> None:
+    """Delete a gift; only the list's owner may, whatever its claim state."""
+    with transaction.atomic():
+        if not rules.can_edit_gift(actor, gift):
+            raise NotPermitted("Only the list's owner may delete its gifts.")
+        gift.delete()
+
+
+def _lock_for_transition(actor: AbstractBaseUser, gift: Gift, verb: str) -> Gift:
+    # The row lock makes concurrent claims queue: the second one sees the first
+    # one's result and is refused instead of overwriting it.
+    locked = (
+        Gift.objects.select_for_update(of=("self",))
+        .select_related("list", "list__family", "claimed_by")
+        .get(pk=gift.pk)
+    )
+    _require_member(actor, locked.list.family)
+    # Checked before any state so the owner learns nothing about claims.
+    if is_list_owner(actor, locked.list):
+        raise TransitionNotAllowed(
+            f"You cannot {verb} a gift on your own list.", code="own_list"
+        )
+    return locked
+
+
+def _save_claim(gift: Gift) -> Gift:
+    # Claims leave updated_at alone: it tracks edits of the gift's details, so
+    # it tells the list's owner nothing about claims.
+    gift.save(update_fields=["status", "claimed_by"])
+    return gift
+
+
+def claim_gift(actor: AbstractBaseUser, gift: Gift) -> Gift:
+    """Claim a ``wanted`` gift for ``actor``; returns the gift as saved.
+
+    Refused with ``TransitionNotAllowed`` on the actor's own list or when the
+    gift is already claimed or purchased.
+    """
+    with transaction.atomic():
+        gift = _lock_for_transition(actor, gift, "claim")
+        if gift.status == Gift.Status.CLAIMED:
+            raise TransitionNotAllowed(
+                "This gift is already claimed.", code="already_claimed"
+            )
+        if gift.status == Gift.Status.PURCHASED:
+            raise TransitionNotAllowed(
+                "This gift has already been purchased.", code="already_purchased"
+            )
+        gift.status = Gift.Status.CLAIMED
+        gift.claimed_by = actor
+        return _save_claim(gift)
+
+
+def unclaim_gift(actor: AbstractBaseUser, gift: Gift) -> Gift:
+    """Give up ``actor``'s claim: ``claimed`` back to ``wanted``.
+
+    Refused with ``TransitionNotAllowed`` unless the gift is claimed by
+    ``actor``; a purchased gift cannot be unclaimed.
+    """
+    with transaction.atomic():
+        gift = _lock_for_transition(actor, gift, "unclaim")
+        if gift.status == Gift.Status.WANTED:
+            raise TransitionNotAllowed("This gift is not claimed.", code="not_claimed")
+        if gift.status == Gift.Status.PURCHASED:
+            raise TransitionNotAllowed(
+                "This gift has already been purchased.", code="already_purchased"
+            )
+        if gift.claimed_by_id != actor.pk:
+            raise TransitionNotAllowed(
+                "Only the person who claimed this gift may unclaim it.",
+                code="not_claimer",
+            )
+        gift.status = Gift.Status.WANTED
+        gift.claimed_by = None
+        return _save_claim(gift)
+
+
+def purchase_gift(actor: AbstractBaseUser, gift: Gift) -> Gift:
+    """Mark a gift bought by ``actor``: ``claimed`` (by actor) or ``wanted``.
+
+    Buying a ``wanted`` gift claims and buys it in one step, with ``actor`` as
+    the claimer. Refused with ``TransitionNotAllowed`` on the actor's own list,
+    when someone else claimed it, or when it is already purchased.
+    """
+    with transaction.atomic():
+        gift = _lock_for_transition(actor, gift, "purchase")
+        if gift.status == Gift.Status.PURCHASED:
+            raise TransitionNotAllowed(
+                "This gift has already been purchased.", code="already_purchased"
+            )
+        if gift.status == Gift.Status.CLAIMED and gift.claimed_by_id != actor.pk:
+            raise TransitionNotAllowed(
+                "Someone else has claimed this gift; only they may purchase it.",
+                code="not_claimer",
+            )
+        gift.status = Gift.Status.PURCHASED
+        gift.claimed_by = actor
+        return _save_claim(gift)

@@ -1,0 +1,246 @@
+"""Thin REST viewsets: querysets from selectors, writes through services."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from . import selectors, services
+from .api_errors import DomainErrorsMixin
+from .models import Family, Gift, GiftList
+from .permissions import IsListOwnerToEdit, IsListOwnerToEditGift
+from .serializers import (
+    FamilySerializer,
+    GiftListSerializer,
+    GiftSerializer,
+    MemberAddSerializer,
+)
+
+#: The largest id a filter accepts: the range of a 64-bit primary key.
+MAX_ID = 2**63 - 1
+
+#: Methods the API offers: partial updates only, no PUT.
+HTTP_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+
+CONFLICT = OpenApiResponse(description="The gift cannot change state this way.")
+
+
+def id_filter(request: Request, name: str) -> int | None:
+    """The positive integer query parameter ``name``, or ``None`` if absent.
+
+    Anything else than a valid id answers 400 with an error on ``name``.
+    """
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    field = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from None
+
+
+def _fake_view(view: Any) -> bool:
+    # drf-spectacular builds the schema with an anonymous fake request.
+    return getattr(view, "swagger_fake_view", False)
+
+
+class FamilyViewSet(
+    DomainErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Families the user belongs to; any member may rename one or add members."""
+
+    serializer_class = FamilySerializer
+    permission_classes = [IsAuthenticated]
+    http_method_names = HTTP_METHODS
+    queryset = Family.objects.none()
+
+    def get_queryset(self) -> QuerySet[Family]:
+        if _fake_view(self):
+            return Family.objects.none()
+        return selectors.families_for(self.request.user)
+
+    def perform_create(self, serializer: FamilySerializer) -> None:
+        serializer.instance = services.create_family(
+            self.request.user, serializer.validated_data["name"]
+        )
+
+    def perform_update(self, serializer: FamilySerializer) -> None:
+        family = serializer.instance
+        if "name" in serializer.validated_data:
+            family = services.rename_family(
+                self.request.user, family, serializer.validated_data["name"]
+            )
+        serializer.instance = family
+
+    @extend_schema(
+        request=MemberAddSerializer,
+        responses={201: FamilySerializer},
+        summary="Add an existing user to the family",
+    )
+    @action(detail=True, methods=["post"], url_path="members")
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        """Add the user named in the body; answers the family with its members."""
+        family = self.get_object()
+        body = MemberAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.add_member(request.user, family, body.validated_data["username"])
+        family = self.get_queryset().get(pk=family.pk)
+        return Response(
+            self.get_serializer(family).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[
+            OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+        ],
+        summary="Remove a member (members may leave; staff may remove anyone)",
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"members/(?P<user_id>[0-9]{1,18})",
+        url_name="member",
+    )
+    def remove_member(
+        self, request: Request, pk: str | None = None, user_id: str = ""
+    ) -> Response:
+        """Remove one member from the family."""
+        family = self.get_object()
+        user = get_object_or_404(get_user_model(), pk=int(user_id))
+        services.remove_member(request.user, family, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "family", OpenApiTypes.INT, description="Only lists of this family."
+            )
+        ]
+    ),
+)
+class GiftListViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
+    """Gift lists of the user's families; only a list's owner edits it."""
+
+    serializer_class = GiftListSerializer
+    permission_classes = [IsAuthenticated, IsListOwnerToEdit]
+    http_method_names = HTTP_METHODS
+    queryset = GiftList.objects.none()
+
+    def get_queryset(self) -> QuerySet[GiftList]:
+        if _fake_view(self):
+            return GiftList.objects.none()
+        family_id = id_filter(self.request, "family") if self.action == "list" else None
+        return selectors.gift_lists_for(self.request.user, family_id=family_id)
+
+    def perform_create(self, serializer: GiftListSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.create_gift_list(
+            self.request.user,
+            data["family"],
+            data["title"],
+            occasion_date=data.get("occasion_date"),
+        )
+
+    def perform_update(self, serializer: GiftListSerializer) -> None:
+        changes = dict(serializer.validated_data)
+        changes.pop("family", None)  # validated as unchanged
+        serializer.instance = services.update_gift_list(
+            self.request.user, serializer.instance, **changes
+        )
+
+    def perform_destroy(self, instance: GiftList) -> None:
+        services.delete_gift_list(self.request.user, instance)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "list", OpenApiTypes.INT, description="Only gifts of this list."
+            )
+        ]
+    ),
+)
+class GiftViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
+    """Gifts on the lists of the user's families, and their claims.
+
+    Members add gifts to any list of their family; the list's owner edits and
+    deletes them. The owner always sees its gifts as wanted and unclaimed.
+    """
+
+    serializer_class = GiftSerializer
+    permission_classes = [IsAuthenticated, IsListOwnerToEditGift]
+    http_method_names = HTTP_METHODS
+    queryset = Gift.objects.none()
+
+    def get_queryset(self) -> QuerySet[Gift]:
+        if _fake_view(self):
+            return Gift.objects.none()
+        list_id = id_filter(self.request, "list") if self.action == "list" else None
+        return selectors.gifts_for(self.request.user, list_id=list_id)
+
+    def perform_create(self, serializer: GiftSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.create_gift(
+            self.request.user,
+            data["list"],
+            data["title"],
+            url=data.get("url", ""),
+            price=data.get("price"),
+            notes=data.get("notes", ""),
+        )
+
+    def perform_update(self, serializer: GiftSerializer) -> None:
+        changes = dict(serializer.validated_data)
+        changes.pop("list", None)  # validated as unchanged
+        serializer.instance = services.update_gift(
+            self.request.user, serializer.instance, **changes
+        )
+
+    def perform_destroy(self, instance: Gift) -> None:
+        services.delete_gift(self.request.user, instance)
+
+    def _transition(self, change: Any) -> Response:
+        gift = change(self.request.user, self.get_object())
+        return Response(self.get_serializer(gift).data)
+
+    @extend_schema(request=None, responses={200: GiftSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str | None = None) -> Response:
+        """Claim a wanted gift (not on your own list)."""
+        return self._transition(services.claim_gift)
+
+    @extend_schema(request=None, responses={200: GiftSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def unclaim(self, request: Request, pk: str | None = None) -> Response:
+        """Give up your claim on a gift: claimed back to wanted."""
+        return self._transition(services.unclaim_gift)
+
+    @extend_schema(request=None, responses={200: GiftSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def purchase(self, request: Request, pk: str | None = None) -> Response:
+        """Mark a gift bought: one you claimed, or a wanted one in one step."""
+        return self._transition(services.purchase_gift)
