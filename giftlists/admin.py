@@ -1,0 +1,108 @@
+"""Admin for families, memberships, gift lists and gifts.
+
+Admin edits save through the models, so the realtime layer broadcasts them like
+any other change. The gift form keeps status and claimer consistent.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from .models import Family, Gift, GiftList, Membership
+
+
+class MembershipInline(admin.TabularInline):
+    """The members of a family, on the family's page."""
+
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["joined_at"]
+
+
+class GiftAdminForm(forms.ModelForm):
+    """A gift form that refuses a claim state the API could never produce."""
+
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Gift
+        fields = ["list", "title", "url", "price", "notes", "status", "claimed_by"]
+
+    def clean(self) -> dict:
+        """Wanted gifts have no claimer; claimed and purchased ones have one."""
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        claimed_by = cleaned.get("claimed_by")
+        gift_list = cleaned.get("list") or getattr(self.instance, "list", None)
+        if status == Gift.Status.WANTED and claimed_by is not None:
+            self.add_error("claimed_by", "A wanted gift has no claimer.")
+        if status in (Gift.Status.CLAIMED, Gift.Status.PURCHASED) and not claimed_by:
+            self.add_error("claimed_by", "A claimed or purchased gift needs a claimer.")
+        if (
+            claimed_by is not None
+            and gift_list is not None
+            and claimed_by.pk == gift_list.owner_id
+        ):
+            self.add_error("claimed_by", "Nobody claims a gift on their own list.")
+        return cleaned
+
+
+class GiftInline(admin.TabularInline):
+    """The gifts of a list, on the list's page."""
+
+    model = Gift
+    form = GiftAdminForm
+    extra = 0
+    fields = ["title", "url", "price", "status", "claimed_by"]
+    autocomplete_fields = ["claimed_by"]
+
+
+@admin.register(Family)
+class FamilyAdmin(admin.ModelAdmin):
+    """Families with their members inline."""
+
+    list_display = ["name", "member_count", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+    inlines = [MembershipInline]
+
+    @admin.display(description="members")
+    def member_count(self, family: Family) -> int:
+        """How many people belong to the family."""
+        return family.memberships.count()
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who belongs to which family."""
+
+    list_display = ["user", "family", "joined_at"]
+    list_filter = ["family"]
+    search_fields = ["user__username", "family__name"]
+    autocomplete_fields = ["user", "family"]
+    list_select_related = ["user", "family"]
+
+
+@admin.register(GiftList)
+class GiftListAdmin(admin.ModelAdmin):
+    """Gift lists with their gifts inline."""
+
+    list_display = ["title", "owner", "family", "occasion_date", "updated_at"]
+    list_filter = ["family"]
+    search_fields = ["title", "owner__username", "family__name"]
+    autocomplete_fields = ["owner", "family"]
+    list_select_related = ["owner", "family"]
+    date_hierarchy = "occasion_date"
+    inlines = [GiftInline]
+
+
+@admin.register(Gift)
+class GiftAdmin(admin.ModelAdmin):
+    """Every gift, filterable by status and family."""
+
+    form = GiftAdminForm
+    list_display = ["title", "list", "status", "claimed_by", "price", "updated_at"]
+    list_filter = ["status", "list__family"]
+    search_fields = ["title", "notes", "list__title", "claimed_by__username"]
+    autocomplete_fields = ["list", "claimed_by"]
+    list_select_related = ["list", "list__owner", "claimed_by"]
