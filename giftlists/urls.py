@@ -1,3 +1,9 @@
 """Page routes of the gift-list domain."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+]
