@@ -24,7 +24,9 @@ class Family(models.Model):
 class Membership(models.Model):
     """One user's place in one family."""
 
-    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="memberships")
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="memberships"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -43,7 +45,9 @@ class Membership(models.Model):
 class GiftList(models.Model):
     """A wish list that one family member owns and the others shop from."""
 
-    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="gift_lists")
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="gift_lists"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gift_lists"
     )

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -18,9 +17,7 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 from realtime.broadcast import publish
 from realtime.permissions import TopicPolicy, register_policy, unregister_policy
-
-# How long a test waits for a message that should come; generous for slow CI.
-RECEIVE_TIMEOUT = 5
+from realtime.testing import SocketClient
 
 
 class RoomPolicy(TopicPolicy):
@@ -98,66 +95,21 @@ def publish_now() -> Callable[..., Any]:
     return sync_to_async(publish_now_sync)
 
 
-class Client:
-    """A test WebSocket client: the real ASGI app, JSON in and out."""
-
-    def __init__(self, communicator: WebsocketCommunicator) -> None:
-        self.communicator = communicator
-
-    async def send(self, message: Any) -> None:
-        await self.communicator.send_json_to(message)
-
-    async def send_text(self, text: str) -> None:
-        await self.communicator.send_to(text_data=text)
-
-    async def receive(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
-        return await self.communicator.receive_json_from(timeout=timeout)
-
-    async def receive_until(
-        self, kind: str, timeout: float = RECEIVE_TIMEOUT
-    ) -> list[dict]:
-        """Messages up to and including the first of type ``kind``."""
-        seen = []
-        while True:
-            message = await self.receive(timeout)
-            seen.append(message)
-            if message["type"] == kind:
-                return seen
-
-    async def assert_silent(self, timeout: float = 0.3) -> None:
-        assert await self.communicator.receive_nothing(timeout=timeout)
-
-    async def closed_with(self, timeout: float = RECEIVE_TIMEOUT) -> int:
-        """Read until the server closes; return the close code."""
-        while True:
-            output = await self.communicator.receive_output(timeout)
-            if output["type"] == "websocket.close":
-                return output.get("code")
-
-    async def subscribe(self, *topics: str, **extra: Any) -> dict[str, Any]:
-        await self.send({"type": "subscribe", "topics": list(topics), **extra})
-        return (await self.receive_until("subscribed"))[-1]
-
-    async def close(self) -> None:
-        await self.communicator.disconnect()
-
-
 async def open_socket(
     path: str = "/ws/", headers: list[tuple[bytes, bytes]] | None = None
-) -> tuple[Client, bool]:
-    communicator = WebsocketCommunicator(application, path, headers=headers or [])
-    connected, _ = await communicator.connect()
-    return Client(communicator), connected
+) -> tuple[SocketClient, bool]:
+    client = await SocketClient.connect(application, path, headers)
+    return client, client.connected
 
 
 @pytest.fixture
 async def connect() -> AsyncIterator[Callable[..., Any]]:
     """``await connect(user)``: a socket signed in with the user's token, welcomed."""
-    clients: list[Client] = []
+    clients: list[SocketClient] = []
 
     async def _connect(
         user: Any = None, path: str | None = None, **kwargs: Any
-    ) -> Client:
+    ) -> SocketClient:
         client, connected = await open_socket(
             path or (f"/ws/?token={user.token}" if user else "/ws/"), **kwargs
         )
