@@ -12,20 +12,20 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
-from . import auth, log
+from . import auth
 from .broadcast import EVENT_MESSAGE_TYPE
 from .conf import realtime_settings
-from .delivery import encode, encoding_cache
+from .delivery import encode
 from .events import format_timestamp
-from .permissions import Grant, authorize_many
-from .topics import group_name, is_valid_topic, user_group_name
+from .permissions import authorize_many
+from .stream import GapNotRepairable, TopicStream
+from .topics import is_valid_topic, user_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,6 @@ class TokenBucket:
         return False
 
 
-@dataclass(slots=True)
-class Subscription:
-    """One followed topic: what the subscriber may see, and how far it has seen."""
-
-    grant: Grant
-    last_seq: int
-
-
 def _message_id(message: dict[str, Any]) -> str | int | None:
     message_id = message.get("id")
     if message_id is None:
@@ -126,7 +118,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.connection_id = uuid.uuid4().hex
         self.user: Any = None
-        self.subscriptions: dict[str, Subscription] = {}
+        self.stream = TopicStream(self.channel_layer, self.channel_name)
         self.closing = False
         self.rate_limiter = TokenBucket(
             realtime_settings.RATE_LIMIT_PER_SECOND, realtime_settings.RATE_LIMIT_BURST
@@ -150,9 +142,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.closing = True
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        for topic in list(self.subscriptions):
-            await self.channel_layer.group_discard(group_name(topic), self.channel_name)
-        self.subscriptions.clear()
+        await self.stream.leave_all()
         if self.user is not None:
             await self.channel_layer.group_discard(
                 user_group_name(self.user.pk), self.channel_name
@@ -340,9 +330,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 valid.append(topic)
             else:
                 errors.append((INVALID_TOPIC, "not a valid topic", str(topic)[:200]))
-        new = [topic for topic in valid if topic not in self.subscriptions]
+        new = [topic for topic in valid if topic not in self.stream]
         limit = realtime_settings.MAX_TOPICS_PER_CONNECTION
-        room = max(limit - len(self.subscriptions), 0)
+        room = max(limit - len(self.stream), 0)
         for topic in new[room:]:
             errors.append(
                 (TOO_MANY_TOPICS, f"at most {limit} topics per connection", topic)
@@ -352,25 +342,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for topic in new:
             if grants[topic] is None:
                 errors.append((FORBIDDEN, "you may not subscribe to this topic", topic))
-        allowed = [topic for topic in new if grants[topic] is not None]
-        # Join before reading positions: whatever commits after the read arrives
-        # live, and anything that raced in before is in the log (seq <= current).
-        for topic in allowed:
-            await self.channel_layer.group_add(group_name(topic), self.channel_name)
-        positions = await database_sync_to_async(self.read_positions)(
-            allowed, since or {}
-        )
-        for topic in allowed:
-            self.subscriptions[topic] = Subscription(
-                grants[topic], positions[topic].current
-            )
+        allowed = {topic: grant for topic, grant in grants.items() if grant is not None}
+        positions = await self.stream.join(allowed, since or {})
         for code, text, topic in errors:
             await self.send_error(code, text, message_id, topic)
-        accepted = [topic for topic in valid if topic in self.subscriptions]
+        accepted = [topic for topic in valid if topic in self.stream]
         reply: dict[str, Any] = {
             "type": "subscribed",
             "topics": accepted,
-            "seqs": {topic: self.subscriptions[topic].last_seq for topic in accepted},
+            "seqs": {t: self.stream.subscriptions[t].last_seq for t in accepted},
         }
         if since is not None:
             lost = [topic for topic in allowed if not positions[topic].recovered]
@@ -381,17 +361,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             reply["id"] = message_id
         await self.send_json(reply)
         for topic in allowed:
-            subscription = self.subscriptions[topic]
             for event in positions[topic].replay:
-                await self.forward(subscription, event)
-
-    @staticmethod
-    def read_positions(topics: list[str], since: dict[str, int]) -> dict[str, Any]:
-        current = log.current_seqs(topics)
-        return {
-            topic: log.resume_position(topic, current[topic], since.get(topic))
-            for topic in topics
-        }
+                await self.send_text(self.stream.shown(event))
 
     async def handle_unsubscribe(
         self, message: dict[str, Any], message_id: object
@@ -404,10 +375,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     INVALID_TOPIC, "not a valid topic", message_id, topic[:200]
                 )
                 continue
-            if self.subscriptions.pop(topic, None) is not None:
-                await self.channel_layer.group_discard(
-                    group_name(topic), self.channel_name
-                )
+            await self.stream.leave([topic])
             done.append(topic)
         reply: dict[str, Any] = {"type": "unsubscribed", "topics": done}
         if message_id is not None:
@@ -418,35 +386,20 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """A live event: deliver it in seq order, repairing gaps from the log."""
-        event = message["event"]
-        subscription = self.subscriptions.get(event["topic"])
-        if subscription is None or self.closing:
+        if self.closing:
             return
-        seq = event["seq"]
-        if seq <= subscription.last_seq:
-            return  # already delivered (replayed, repaired, or sent twice)
-        if seq > subscription.last_seq + 1:
-            missed = await database_sync_to_async(log.events_between)(
-                event["topic"], subscription.last_seq, seq - 1
-            )
-            if len(missed) != seq - 1 - subscription.last_seq:
-                logger.error(
-                    "Gap in %s before seq %d cannot be repaired from the log (%s)",
-                    event["topic"],
-                    seq,
-                    self.connection_id,
-                )
-                # The client reconnects and resumes with since; the server then
-                # says recovered: false and the client refetches.
-                await self.close_with(CLOSE_INTERNAL_ERROR, "event gap; resume")
-                return
-            for earlier in missed:
-                await self.forward(subscription, earlier)
-        await self.forward(subscription, event)
+        try:
+            texts = await self.stream.accept(message["event"])
+        except GapNotRepairable as gap:
+            logger.error("Unrepairable gap in %s (%s)", gap, self.connection_id)
+            # The client reconnects and resumes with since; the server then says
+            # recovered: false for that topic and the client refetches it.
+            await self.close_with(CLOSE_INTERNAL_ERROR, "event gap; resume")
+            return
+        for text in texts:
+            await self.send_text(text)
 
-    async def forward(self, subscription: Subscription, event: dict[str, Any]) -> None:
-        subscription.last_seq = event["seq"]
-        text = encoding_cache.text_for(event, subscription.grant)
+    async def send_text(self, text: str | None) -> None:
         if text is not None and not self.closing:
             await self.send(text_data=text)
 
@@ -459,16 +412,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.refuse_credentials(None)
             return
         self.user = user
-        topics = list(self.subscriptions)
+        topics = self.stream.topics()
         grants = await database_sync_to_async(authorize_many)(self.user, topics)
-        for topic in topics:
-            if grants[topic] is None and topic in self.subscriptions:
-                del self.subscriptions[topic]
-                await self.channel_layer.group_discard(
-                    group_name(topic), self.channel_name
-                )
+        for topic, grant in grants.items():
+            if grant is None:
+                await self.stream.leave([topic])
                 await self.send_error(
                     FORBIDDEN, "access to this topic was revoked", None, topic
                 )
-            elif grants[topic] is not None and topic in self.subscriptions:
-                self.subscriptions[topic].grant = grants[topic]
+            else:
+                self.stream.regrant(topic, grant)

@@ -1,0 +1,119 @@
+"""What every transport shares: the topics one client follows, how far it has
+seen each, and the path of a live event to its bytes.
+
+A :class:`TopicStream` joins topics in the one safe order (join the group,
+then read positions and replay from the log), passes live events through the
+seq check (drop what was seen, fill gaps from the log first), and encodes each
+event once per view. The WebSocket consumer and the SSE stream both use it, so
+they deliver the same events in the same order with the same redaction.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from . import log
+from .delivery import encoding_cache
+from .log import Position
+from .permissions import Grant
+from .topics import format_cursor, group_name
+
+
+class GapNotRepairable(Exception):
+    """Events before a live one are missing from the log (pruned, or lost)."""
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One followed topic: what the subscriber may see, and how far it has seen."""
+
+    grant: Grant
+    last_seq: int
+
+
+def read_positions(topics: list[str], since: dict[str, int]) -> dict[str, Position]:
+    """Each topic's current seq and what to replay after ``since`` (sync, queries)."""
+    current = log.current_seqs(topics)
+    return {
+        topic: log.resume_position(topic, current[topic], since.get(topic))
+        for topic in topics
+    }
+
+
+class TopicStream:
+    """The topics of one client connection and its position in each."""
+
+    def __init__(self, layer: Any, channel_name: str) -> None:
+        self.layer = layer
+        self.channel_name = channel_name
+        self.subscriptions: dict[str, Subscription] = {}
+
+    def __contains__(self, topic: str) -> bool:
+        return topic in self.subscriptions
+
+    def __len__(self) -> int:
+        return len(self.subscriptions)
+
+    def topics(self) -> list[str]:
+        return list(self.subscriptions)
+
+    def cursor(self) -> str:
+        """The resume cursor of the whole stream: ``topic@seq,...``."""
+        return format_cursor({t: s.last_seq for t, s in self.subscriptions.items()})
+
+    async def join(
+        self, grants: dict[str, Grant], since: dict[str, int]
+    ) -> dict[str, Position]:
+        """Follow the granted topics; returns each one's position and replay.
+
+        The group is joined before positions are read: whatever commits after
+        the read arrives live, and whatever came before is in the log.
+        """
+        for topic in grants:
+            await self.layer.group_add(group_name(topic), self.channel_name)
+        positions = await database_sync_to_async(read_positions)(list(grants), since)
+        for topic, grant in grants.items():
+            self.subscriptions[topic] = Subscription(grant, positions[topic].current)
+        return positions
+
+    async def leave(self, topics: list[str]) -> None:
+        """Stop following topics (those not followed are ignored)."""
+        for topic in topics:
+            if self.subscriptions.pop(topic, None) is not None:
+                await self.layer.group_discard(group_name(topic), self.channel_name)
+
+    async def leave_all(self) -> None:
+        await self.leave(self.topics())
+
+    def regrant(self, topic: str, grant: Grant) -> None:
+        """Replace a followed topic's grant (its view may have changed)."""
+        if topic in self.subscriptions:
+            self.subscriptions[topic].grant = grant
+
+    def shown(self, event: dict[str, Any]) -> str | None:
+        """Advance past a replayed or live event; its text if this client sees it."""
+        subscription = self.subscriptions[event["topic"]]
+        subscription.last_seq = event["seq"]
+        return encoding_cache.text_for(event, subscription.grant)
+
+    async def accept(self, event: dict[str, Any]) -> list[str]:
+        """The texts to send for a live event, in order, gaps filled from the log.
+
+        Empty for a topic not followed, for an event already seen, and for one
+        this client may not see. Raises :class:`GapNotRepairable` when the log
+        no longer holds the missing events.
+        """
+        subscription = self.subscriptions.get(event["topic"])
+        if subscription is None or event["seq"] <= subscription.last_seq:
+            return []
+        events = [event]
+        if event["seq"] > subscription.last_seq + 1:
+            missed = await database_sync_to_async(log.events_between)(
+                event["topic"], subscription.last_seq, event["seq"] - 1
+            )
+            if len(missed) != event["seq"] - 1 - subscription.last_seq:
+                raise GapNotRepairable(f"{event['topic']} before seq {event['seq']}")
+            events = [*missed, event]
+        texts = [self.shown(item) for item in events]
+        return [text for text in texts if text is not None]
