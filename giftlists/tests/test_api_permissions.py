@@ -29,7 +29,7 @@ class Route:
     body: Callable[[dict], dict] | None = None
 
 
-def everyone(code: int, anonymous: int = 403) -> dict[str, int]:
+def everyone(code: int, anonymous: int = 401) -> dict[str, int]:
     return {role: code for role in ROLES[:-1]} | {"anonymous": anonymous}
 
 
@@ -39,7 +39,7 @@ def by_role(owner: int, member: int, staff: int, non_member: int) -> dict[str, i
         "member": member,
         "staff": staff,
         "non_member": non_member,
-        "anonymous": 403,
+        "anonymous": 401,
     }
 
 
@@ -211,7 +211,8 @@ def test_every_route_of_the_api_is_in_the_matrix():
 def test_anonymous_requests_are_refused_with_a_reason(db):
     response = APIClient().get("/api/gifts/")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {
         "detail": "Authentication credentials were not provided."
     }
@@ -350,7 +351,7 @@ class TestTokenAuthentication:
 
         response = client.get("/api/families/")
 
-        assert response.status_code == 403
+        assert response.status_code == 401
         assert response.json() == {"detail": "Invalid token."}
 
 
