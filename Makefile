@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/giftlists
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-sqlite test-postgres lint format migrate clean
+.PHONY: run test test-js test-sqlite test-postgres lint format migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ format: $(VENV)/.installed
 # Every test, twice: on the embedded defaults (SQLite, in-memory layer), then on
 # PostgreSQL and Redis. Where neither answers the second pass is skipped with a
 # warning, except in CI (CI=true), where that is an error.
-test: lint test-sqlite test-postgres
+test: lint test-js test-sqlite test-postgres
+
+# The browser client's unit tests and its adapters against the real npm packages.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test-js: node_modules/.installed
+	node --test realtime/tests/js/
 
 test-sqlite: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/pytest

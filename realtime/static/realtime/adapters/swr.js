@@ -1,0 +1,32 @@
+// SWR adapter: revalidate (or patch) SWR keys when realtime events arrive.
+
+import { applyToList } from "./apply.js";
+
+/**
+ * Call SWR's `mutate(key)` for every key a topic maps to when one of its events
+ * arrives or it must be refetched (`resync`): SWR then revalidates those keys.
+ * With `patchEntityType`, events of that type update a cached list from their
+ * payload first (still revalidating unless `revalidate` is false).
+ *
+ * `mutate` is SWR's global `mutate` or the one from `useSWRConfig()`;
+ * `keysFor(topic, event)` returns the keys (`event` is null on resync).
+ * Returns a disconnect function.
+ */
+export function connectSWR(realtime, mutate, { keysFor, patchEntityType, revalidate = true }) {
+  const offEvent = realtime.on("event", (event) => {
+    for (const key of keysFor(event.topic, event)) {
+      if (patchEntityType && event.data.entity_type === patchEntityType) {
+        mutate(key, (list) => applyToList(list, event), { revalidate });
+      } else {
+        mutate(key);
+      }
+    }
+  });
+  const offResync = realtime.on("resync", (topic) => {
+    for (const key of keysFor(topic, null)) mutate(key);
+  });
+  return () => {
+    offEvent();
+    offResync();
+  };
+}
