@@ -222,21 +222,41 @@ if os.environ.get("REALTIME_EVENT_RETENTION_HOURS"):
         float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
     )
 
+# "json" (one object a line, for log collectors) or "text" (for people); JSON is
+# the default with DEBUG off.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+_ONE_HANDLER = {"handlers": ["console"], "level": "INFO", "propagate": False}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "realtime.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "realtime.logging.RequestContextFilter"},
+        "redact_tokens": {"()": "realtime.logging.RedactTokensFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] "
             "%(message)s"
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(trace_id)s %(message)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+            },
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_context"],
-            "formatter": "text",
+            # Redact first: ASGI servers log paths with query strings (?token=).
+            "filters": ["redact_tokens", "request_context"],
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {
@@ -244,8 +264,13 @@ LOGGING = {
         "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     },
     "loggers": {
-        # Django's own console handler would print every line a second time.
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Each of these would otherwise print through a handler of its own, twice,
+        # or without the redaction: Django's console handler, the ASGI servers'.
+        "django": _ONE_HANDLER,
         "django.db.backends": {"level": "INFO"},
+        "daphne": _ONE_HANDLER,
+        "uvicorn": _ONE_HANDLER,
+        "uvicorn.error": _ONE_HANDLER,
+        "uvicorn.access": _ONE_HANDLER,
     },
 }

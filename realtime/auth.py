@@ -24,6 +24,15 @@ def drf_token_user(token: str) -> Any | None:
     return found.user
 
 
+def ticket_or_drf_token_user(token: str) -> Any | None:
+    """A connection ticket's user (single use), else a DRF token's user."""
+    from .tickets import TICKET_PREFIX, redeem_ticket
+
+    if token.startswith(TICKET_PREFIX):
+        return redeem_ticket(token)
+    return drf_token_user(token)
+
+
 def user_for_token_sync(token: str) -> Any | None:
     """The user a token authenticates, through the configured backend."""
     authenticator = import_string(realtime_settings.TOKEN_AUTHENTICATOR)

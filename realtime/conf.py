@@ -33,7 +33,13 @@ DEFAULTS: dict[str, Any] = {
     # Messages refused for rate in a row before the connection is closed (4429).
     "RATE_LIMIT_CLOSE_AFTER": 50,
     # Dotted path of ``token -> user or None`` for ``?token=`` and ``auth``.
-    "TOKEN_AUTHENTICATOR": "realtime.auth.drf_token_user",
+    "TOKEN_AUTHENTICATOR": "realtime.auth.ticket_or_drf_token_user",
+    # Bearer token a Prometheus scraper must send to /metrics. Without one,
+    # /metrics answers only loopback clients and staff users.
+    "METRICS_TOKEN": None,
+    # Seconds a connection ticket stays valid: enough to open a socket right
+    # after asking for it, too short to be worth stealing from a log.
+    "TICKET_TTL": 60,
     # Per-view encodings kept per process, so one event is encoded once per view
     # rather than once per subscriber.
     "ENCODE_CACHE_SIZE": 2048,

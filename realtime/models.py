@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -73,3 +74,24 @@ class Event(models.Model):
             timestamp=self.created_at,
             trace_id=self.trace_id,
         )
+
+
+class ConnectionTicket(models.Model):
+    """A short-lived, single-use credential for opening one connection.
+
+    For clients that cannot send cookies: they trade their session or API token
+    for a ticket and put the ticket, not the long-lived token, in the socket URL,
+    where proxies and access logs may see it. Only a hash of the ticket is stored.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "realtime_connection_ticket"
+
+    def __str__(self) -> str:
+        return f"ticket for user {self.user_id} until {self.expires_at:%H:%M:%S}"

@@ -97,6 +97,25 @@ class TopicStream:
         subscription.last_seq = event["seq"]
         return encoding_cache.text_for(event, subscription.grant)
 
+    async def in_order(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The events a live one brings, in order, gaps filled from the log first.
+
+        Empty for a topic not followed and for an event already seen. Pass each
+        to :meth:`shown`. Raises :class:`GapNotRepairable` when the log no longer
+        holds the missing events.
+        """
+        subscription = self.subscriptions.get(event["topic"])
+        if subscription is None or event["seq"] <= subscription.last_seq:
+            return []
+        if event["seq"] == subscription.last_seq + 1:
+            return [event]
+        missed = await database_sync_to_async(log.events_between)(
+            event["topic"], subscription.last_seq, event["seq"] - 1
+        )
+        if len(missed) != event["seq"] - 1 - subscription.last_seq:
+            raise GapNotRepairable(f"{event['topic']} before seq {event['seq']}")
+        return [*missed, event]
+
     async def accept(self, event: dict[str, Any]) -> list[str]:
         """The texts to send for a live event, in order, gaps filled from the log.
 
@@ -104,16 +123,5 @@ class TopicStream:
         this client may not see. Raises :class:`GapNotRepairable` when the log
         no longer holds the missing events.
         """
-        subscription = self.subscriptions.get(event["topic"])
-        if subscription is None or event["seq"] <= subscription.last_seq:
-            return []
-        events = [event]
-        if event["seq"] > subscription.last_seq + 1:
-            missed = await database_sync_to_async(log.events_between)(
-                event["topic"], subscription.last_seq, event["seq"] - 1
-            )
-            if len(missed) != event["seq"] - 1 - subscription.last_seq:
-                raise GapNotRepairable(f"{event['topic']} before seq {event['seq']}")
-            events = [*missed, event]
-        texts = [self.shown(item) for item in events]
+        texts = [self.shown(item) for item in await self.in_order(event)]
         return [text for text in texts if text is not None]

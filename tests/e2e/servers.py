@@ -124,11 +124,14 @@ class Site:
 class Server:
     """One ASGI server process on a free port."""
 
-    def __init__(self, site: Site, log_path: Path, kind: str = "daphne") -> None:
+    def __init__(
+        self, site: Site, log_path: Path, kind: str = "daphne", access_log: bool = False
+    ) -> None:
         self.site = site
         self.port = free_port()
         self.log_path = log_path
         self.kind = kind
+        self.access_log = access_log
         self.process: subprocess.Popen | None = None
 
     @property
@@ -143,7 +146,8 @@ class Server:
         if self.kind == "uvicorn":
             return [
                 PYTHON, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                *([] if self.access_log else ["--no-access-log"]),
             ]  # fmt: skip
         return [
             PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),

@@ -1,0 +1,36 @@
+"""``POST /api/realtime/ticket/``: a connection ticket for the signed-in user."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .conf import realtime_settings
+from .tickets import issue_ticket
+
+
+class TicketView(APIView):
+    """Issue a single-use ticket to put in ``/ws/?token=`` instead of a token."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "ConnectionTicket",
+            {
+                "ticket": serializers.CharField(),
+                "expires_in": serializers.IntegerField(),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        return Response(
+            {
+                "ticket": issue_ticket(request.user),
+                "expires_in": realtime_settings.TICKET_TTL,
+            },
+            status=201,
+        )

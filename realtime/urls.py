@@ -1,0 +1,11 @@
+"""HTTP routes of the realtime app, mounted under ``api/`` by the project."""
+
+from django.urls import path
+
+from .ticket_view import TicketView
+from .views import EventsView
+
+urlpatterns = [
+    path("realtime/events/", EventsView.as_view(), name="realtime-events"),
+    path("realtime/ticket/", TicketView.as_view(), name="realtime-ticket"),
+]
