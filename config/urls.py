@@ -21,6 +21,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    path("api/", include("realtime.urls")),
     path("api/", include("giftlists.api_urls")),
     path("", include("giftlists.urls")),
 ]

@@ -43,6 +43,16 @@ DEFAULTS: dict[str, Any] = {
     # Per-view encodings kept per process, so one event is encoded once per view
     # rather than once per subscriber.
     "ENCODE_CACHE_SIZE": 2048,
+    # Seconds between keep-alive comments on an idle SSE stream. Proxies and load
+    # balancers close idle responses after 60 s or so (nginx's proxy_read_timeout
+    # default); 15 s stays well under that and notices a vanished client sooner.
+    "SSE_KEEPALIVE": 15,
+    # Milliseconds an EventSource waits before reconnecting, sent as "retry:".
+    # Browsers choose their own default (0.5 to 5 s); saying it makes them agree.
+    "SSE_RETRY": 3000,
+    # Most log rows one poll reads. A client that is further behind gets
+    # "more": true and polls again at once, so no response grows without bound.
+    "POLL_PAGE_SIZE": 100,
 }
 
 
