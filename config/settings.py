@@ -221,6 +221,8 @@ if os.environ.get("REALTIME_EVENT_RETENTION_HOURS"):
     REALTIME["EVENT_RETENTION"] = (
         float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
     )
+if os.environ.get("REALTIME_SSE_KEEPALIVE_SECONDS"):
+    REALTIME["SSE_KEEPALIVE"] = float(os.environ["REALTIME_SSE_KEEPALIVE_SECONDS"])
 
 # "json" (one object a line, for log collectors) or "text" (for people); JSON is
 # the default with DEBUG off.
