@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from . import metrics
 from .conf import realtime_settings
 from .context import current_trace_id, current_user_id
 from .events import ENTITY_TYPE_PATTERN, EVENT_NAME_PATTERN, build_event
@@ -119,10 +120,12 @@ def send_events(envelopes: list[dict[str, Any]]) -> None:
     it for an event that is not logged would break resume and gap repair.
     """
     layer = get_channel_layer()
+    metrics.PUBLISHED.inc(len(envelopes))
     if layer is not None and envelopes:
         try:
             async_to_sync(_group_send_all)(layer, envelopes)
         except Exception:
+            metrics.DROPPED.labels("send_failed").inc(len(envelopes))
             logger.exception(
                 "Could not send %d event(s) to the channel layer (first: %s#%s); "
                 "they stay in the log, and clients recover them on resume or gap.",

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
+from . import metrics
 from .conf import realtime_settings
 from .permissions import Grant
 
@@ -40,6 +41,7 @@ class EncodingCache:
         )
         text = self._entries.get(key)
         if text is None:
+            metrics.observe_latency(event["data"]["timestamp"])
             shown = grant.present(event)
             text = _WITHHELD if shown is None else encode(shown)
             self._entries[key] = text

@@ -13,7 +13,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import log
+from . import log, metrics
 from .delivery import encoding_cache
 from .log import Position
 from .permissions import Grant
@@ -75,12 +75,15 @@ class TopicStream:
         positions = await database_sync_to_async(read_positions)(list(grants), since)
         for topic, grant in grants.items():
             self.subscriptions[topic] = Subscription(grant, positions[topic].current)
+            metrics.REPLAYED.inc(len(positions[topic].replay))
+        metrics.SUBSCRIPTIONS.inc(len(grants))
         return positions
 
     async def leave(self, topics: list[str]) -> None:
         """Stop following topics (those not followed are ignored)."""
         for topic in topics:
             if self.subscriptions.pop(topic, None) is not None:
+                metrics.SUBSCRIPTIONS.dec()
                 await self.layer.group_discard(group_name(topic), self.channel_name)
 
     async def leave_all(self) -> None:
@@ -105,7 +108,10 @@ class TopicStream:
         holds the missing events.
         """
         subscription = self.subscriptions.get(event["topic"])
-        if subscription is None or event["seq"] <= subscription.last_seq:
+        if subscription is None:
+            return []
+        if event["seq"] <= subscription.last_seq:
+            metrics.DROPPED.labels("duplicate").inc()
             return []
         if event["seq"] == subscription.last_seq + 1:
             return [event]
@@ -113,7 +119,9 @@ class TopicStream:
             event["topic"], subscription.last_seq, event["seq"] - 1
         )
         if len(missed) != event["seq"] - 1 - subscription.last_seq:
+            metrics.DROPPED.labels("unrepairable_gap").inc()
             raise GapNotRepairable(f"{event['topic']} before seq {event['seq']}")
+        metrics.GAPS_REPAIRED.inc()
         return [*missed, event]
 
     async def accept(self, event: dict[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import override_settings
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from realtime.models import Event
 
@@ -126,6 +127,7 @@ async def test_dropped_message_is_repaired_from_the_log_before_the_next(
         await real_group_send(group, message)
 
     monkeypatch.setattr(layer, "group_send", drop_second)
+    repaired_before = REGISTRY.get_sample_value("realtime_gaps_repaired_total")
     for entity_id in (1, 2, 3):
         await publish_now("room:a", "ADDED", entity_id)
     assert dropped
@@ -133,6 +135,10 @@ async def test_dropped_message_is_repaired_from_the_log_before_the_next(
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert events[1]["data"]["entity_id"] == "2"
     await client.assert_silent()
+    # Operators see it: one gap repaired.
+    assert (
+        REGISTRY.get_sample_value("realtime_gaps_repaired_total") == repaired_before + 1
+    )
 
 
 async def test_duplicate_and_stale_messages_are_not_delivered_twice(
