@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/giftlists
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-js test-sqlite test-postgres lint format migrate clean
+.PHONY: run test test-js test-sqlite test-postgres browser lint format migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,17 @@ node_modules/.installed: package.json package-lock.json
 test-js: node_modules/.installed
 	node --test realtime/tests/js/
 
-test-sqlite: $(VENV)/.installed
+# The browser tests drive Debian's Chromium (never a browser download); install
+# it where it is missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test-sqlite: $(VENV)/.installed browser
 	DJANGO_DEBUG=1 $(BIN)/pytest
 
-test-postgres: $(VENV)/.installed
+test-postgres: $(VENV)/.installed browser
 	@if $(BIN)/python scripts/services_up.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		DJANGO_DEBUG=1 DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 			$(BIN)/pytest; \

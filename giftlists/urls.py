@@ -6,4 +6,7 @@ from . import pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("lists/<int:pk>/", pages.gift_list, name="gift-list"),
+    path("inspector/", pages.inspector, name="inspector"),
+    path("favicon.ico", pages.favicon),
 ]

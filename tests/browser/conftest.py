@@ -1,0 +1,89 @@
+"""Browser fixtures: real daphne processes, and Debian's Chromium driven by
+Playwright, one browser context (one person, signed in through the login form)
+per user in a test.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.servers import Database, Server, Site
+
+from .people import CHROMIUM, CHROMIUM_ARGS, Person
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath) and "server" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.e2e)
+
+
+def make_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """A migrated, seeded site on this pass's database and channel layer."""
+    database = Database.create(tmp_path_factory.mktemp("site"))
+    site = Site(database, redis=os.environ.get("REDIS_URL") or None)
+    site.prepare()
+    return site
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site for every browser test: each test makes the rows it changes."""
+    site = make_site(tmp_path_factory)
+    yield site
+    if site.database.drop:
+        site.database.drop()
+
+
+@pytest.fixture(scope="session")
+def server(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One daphne process serving ``site``."""
+    process = Server(site, tmp_path_factory.mktemp("logs") / "daphne.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium; missing, it skips here and fails in CI."""
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (make test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def people(browser, server: Server) -> Iterator[Callable[..., Person]]:
+    """``people("bob")``: bob, signed in, in a browser context of his own.
+
+    When the test ends, every page any of them opened must have logged no
+    console error (beyond those the test declared expected).
+    """
+    opened: list[Person] = []
+
+    def sign_in(username: str, **options: object) -> Person:
+        person = Person(browser, server, username, **options)
+        opened.append(person)
+        person.log_in()
+        return person
+
+    yield sign_in
+    try:
+        for person in opened:
+            person.assert_no_console_errors()
+    finally:
+        for person in opened:
+            person.close()

@@ -1,0 +1,166 @@
+"""A person in a browser: one Playwright context, signed in through the real
+login form, whose pages report their console errors.
+"""
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from tests.e2e.api import DEMO_PASSWORDS
+from tests.e2e.servers import Server
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium reaches out to its vendor's
+# services at start, and this machine's closed network refuses it loudly.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# Live changes must show within a second; the margin covers a loaded CI machine.
+LIVE = 5000
+
+
+class Person:
+    """One user in a browser context of their own."""
+
+    def __init__(
+        self,
+        browser: Browser,
+        server: Server,
+        username: str,
+        viewport: dict[str, int] | None = None,
+        expected_errors: tuple[str, ...] = (),
+        **context_options: Any,
+    ) -> None:
+        self.username = username
+        self.server = server
+        self.context = browser.new_context(
+            base_url=server.http_url,
+            viewport=viewport or DESKTOP,
+            **context_options,
+        )
+        self.context.set_default_timeout(15000)
+        self.expected = [re.compile(pattern) for pattern in expected_errors]
+        self.errors: list[str] = []
+        self.pages: list[Page] = []
+
+    def page(self) -> Page:
+        """A new tab whose console errors and uncaught exceptions are collected."""
+        page = self.context.new_page()
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        self.pages.append(page)
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        text = f"{message.text} ({message.location.get('url', '')})"
+        if not any(pattern.search(text) for pattern in self.expected):
+            self.errors.append(text)
+
+    def expect_errors(self, *patterns: str) -> None:
+        """Console errors matching these patterns are part of the test's story."""
+        self.expected.extend(re.compile(pattern) for pattern in patterns)
+
+    def log_in(self) -> None:
+        page = self.page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(self.username)
+        page.get_by_label("Password").fill(DEMO_PASSWORDS[self.username])
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text(f"Signed in as {self.username}")).to_be_visible()
+        page.close()
+        self.pages.remove(page)
+
+    def open(self, path: str, page: Page | None = None) -> Page:
+        """Open a page and wait until it follows its topics (``data-synced``)."""
+        page = page or self.page()
+        page.goto(path)
+        expect(page.locator("[data-synced]")).to_have_attribute("data-synced", "true")
+        return page
+
+    def assert_no_console_errors(self) -> None:
+        assert self.errors == [], f"{self.username}'s console: {self.errors}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def gift_row(page: Page, title: str):
+    """The row of the gift titled exactly ``title``."""
+    return page.locator("li.gift").filter(
+        has=page.locator(".gift-title", has_text=re.compile(f"^{re.escape(title)}$"))
+    )
+
+
+def activity(page: Page):
+    return page.locator("#activity")
+
+
+def badge(page: Page):
+    return page.locator("#connection")
+
+
+def wait_until(page: Page, condition: Callable[[], Any], failure: str) -> None:
+    """Let the page and its routes run until ``condition()`` holds (at most 10 s)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        page.wait_for_timeout(20)
+
+
+class HeldEvents:
+    """The page's WebSocket, with the server's events about one gift held back."""
+
+    def __init__(self, gift_id: int) -> None:
+        self.gift_id = str(gift_id)
+        self.messages: list[str] = []
+        self.holding = True
+        self.to_page = None
+
+    def route(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+        self.to_page = ws
+        server.on_message(self.from_server)
+
+    def from_server(self, message: str | bytes) -> None:
+        if self.holding and self.is_about_the_gift(message):
+            self.messages.append(message)
+        else:
+            self.to_page.send(message)
+
+    def is_about_the_gift(self, message: str | bytes) -> bool:
+        try:
+            frame = json.loads(message)
+        except ValueError:
+            return False
+        return (
+            frame.get("type") == "event"
+            and frame["data"]["entity_type"] == "gift"
+            and frame["data"]["entity_id"] == self.gift_id
+        )
+
+    def release(self) -> None:
+        """Let the held events through, in order, and hold nothing from now on."""
+        self.holding = False
+        for message in self.messages:
+            self.to_page.send(message)
+
+
+def hold_gift_events(page: Page, gift_id: int) -> HeldEvents:
+    held = HeldEvents(gift_id)
+    page.route_web_socket(re.compile(r"/ws/"), held.route)
+    return held
