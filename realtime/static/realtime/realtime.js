@@ -28,8 +28,11 @@ const DEFAULTS = {
   url: "/ws/",
   sseUrl: "/realtime/sse/",
   pollUrl: "/api/realtime/events/",
-  ticketUrl: null, // POST here for a short-lived connection ticket, if set
-  token: null, // a long-lived API token: only when no cookie or ticket will do
+  // Pages signed in by the session cookie need neither of these. A client with a
+  // long-lived API token trades it for a single-use ticket at `ticketUrl` before
+  // each connection, so the token itself never travels in a URL.
+  token: null,
+  ticketUrl: "/api/realtime/ticket/",
   backoffBase: 500, // ms; the first retry waits up to this long
   backoffCap: 30000, // ms; no retry waits longer
   stableAfter: 10000, // ms open before the backoff starts again from zero
@@ -331,17 +334,21 @@ export class RealtimeClient {
 
   // -- WebSocket ----------------------------------------------------------------
 
-  /** The socket URL, with a fresh ticket when configured; null: signed out. */
-  async connectUrl() {
+  /**
+   * Where to connect and how to sign in; null when signed out. With a token, a
+   * fresh ticket goes in the URL; if none can be had, the token goes in a first
+   * "auth" message, never in the URL. Without one, the session cookie signs in.
+   */
+  async connection() {
     const url = this.absoluteUrl(this.options.url, "ws");
-    if (this.options.ticketUrl) {
-      const ticket = await this.fetchTicket();
-      if (ticket === SIGNED_OUT) return null;
-      if (ticket) url.searchParams.set("token", ticket);
-    } else if (this.options.token) {
-      url.searchParams.set("token", this.options.token);
+    if (!this.options.token) return { url: url.toString(), auth: null };
+    const ticket = this.options.ticketUrl ? await this.fetchTicket() : null;
+    if (ticket === SIGNED_OUT) return null;
+    if (ticket) {
+      url.searchParams.set("token", ticket);
+      return { url: url.toString(), auth: null };
     }
-    return url.toString();
+    return { url: url.toString(), auth: this.options.token };
   }
 
   async fetchTicket() {
@@ -354,7 +361,7 @@ export class RealtimeClient {
       if (response.status === 401 || response.status === 403) return SIGNED_OUT;
       return response.ok ? (await response.json()).ticket : null;
     } catch {
-      return null; // no ticket now: try with the session cookie alone
+      return null; // no ticket now: sign in with an auth message instead
     }
   }
 
@@ -362,12 +369,12 @@ export class RealtimeClient {
     if (!this.started) return;
     this.transport = "ws";
     this.welcomed = false;
-    this.connectUrl().then((url) => {
+    this.connection().then((target) => {
       if (!this.started || this.transport !== "ws") return;
-      if (url === null) return this.signedOut();
-      const socket = new this.env.WebSocket(url);
+      if (target === null) return this.signedOut();
+      const socket = new this.env.WebSocket(target.url);
       this.socket = socket;
-      this.openSocket(socket, "welcome-ws", {
+      this.openSocket(socket, "welcome-ws", target.auth, {
         onWelcome: (welcome) => this.onWelcome(welcome),
         onClose: (code) => this.onSocketClosed(code),
       });
@@ -375,7 +382,7 @@ export class RealtimeClient {
   }
 
   /** Wire a socket; `handlers.onClose` runs once, however the socket ends. */
-  openSocket(socket, welcomeTimer, handlers) {
+  openSocket(socket, welcomeTimer, authToken, handlers) {
     let closed = false;
     socket.handlers = handlers;
     socket.finish = (code) => {
@@ -405,6 +412,9 @@ export class RealtimeClient {
       } else if (socket === this.socket) {
         this.onSocketMessage(data);
       }
+    };
+    socket.onopen = () => {
+      if (authToken) socket.send(JSON.stringify({ type: "auth", token: authToken }));
     };
     socket.onclose = (event) => socket.finish(event.code);
     socket.onerror = () => {}; // a close always follows
@@ -509,12 +519,12 @@ export class RealtimeClient {
   /** While on a fallback, try a WebSocket; switch back when it is welcomed. */
   tryReturnToWebSocket() {
     if (!this.started || this.transport === "ws" || this.probe) return;
-    this.connectUrl().then((url) => {
+    this.connection().then((target) => {
       if (!this.started || this.transport === "ws" || this.probe) return;
-      if (url === null) return this.signedOut();
-      const probe = new this.env.WebSocket(url);
+      if (target === null) return this.signedOut();
+      const probe = new this.env.WebSocket(target.url);
       this.probe = probe;
-      this.openSocket(probe, "welcome-probe", {
+      this.openSocket(probe, "welcome-probe", target.auth, {
         onWelcome: (welcome) => {
           // Welcomed: leave the fallback and make the probe the connection.
           this.probe = null;

@@ -63,6 +63,10 @@ export function fakeWebSocketClass() {
     }
 
     // The server's side.
+    opened() {
+      this.onopen?.({});
+    }
+
     receive(message) {
       this.onmessage?.({ data: JSON.stringify(message) });
     }

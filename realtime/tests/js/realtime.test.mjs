@@ -200,6 +200,51 @@ describe("delivery", () => {
   });
 });
 
+describe("credentials", () => {
+  test("pages signed in by their cookie ask for no ticket and send no token", async () => {
+    const { client, fetch, last } = setup();
+    client.start();
+    await flush();
+    assert.equal(fetch.calls.length, 0);
+    assert.equal(last().url, "ws://testserver/ws/");
+    last().opened();
+    assert.deepEqual(last().sent, []);
+  });
+
+  test("a token is traded for a ticket and only the ticket is in the URL", async () => {
+    const { client, fetch, last } = setup({ token: "tok123" });
+    const headers = [];
+    fetch.route("/api/realtime/ticket/", (url, init) => {
+      headers.push(init.headers.Authorization);
+      return jsonResponse({ ticket: "tk_abc", expires_in: 60 }, 201);
+    });
+    client.start();
+    await flush();
+    assert.deepEqual(headers, ["Token tok123"]);
+    assert.equal(last().url, "ws://testserver/ws/?token=tk_abc");
+    last().opened();
+    assert.deepEqual(last().sent, []);
+  });
+
+  test("with no ticket to be had the token goes in an auth message, not the URL", async () => {
+    const { client, last } = setup({ token: "tok123" }); // no ticket route: network error
+    client.start();
+    await flush();
+    assert.equal(last().url, "ws://testserver/ws/");
+    last().opened();
+    assert.deepEqual(last().sent, [{ type: "auth", token: "tok123" }]);
+  });
+
+  test("a token the ticket endpoint refuses means signed out", async () => {
+    const { client, fetch, sockets, statuses } = setup({ token: "revoked" });
+    fetch.route("/api/realtime/ticket/", () => jsonResponse({ detail: "Invalid token." }, 401));
+    client.start();
+    await flush();
+    assert.equal(sockets.length, 0);
+    assert.equal(statuses.at(-1), Status.SIGNED_OUT);
+  });
+});
+
 describe("signing out", () => {
   test("close 4401 stops retrying and reports signed-out", async () => {
     const { clock, sockets, last, statuses } = await connected();
