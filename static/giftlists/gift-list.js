@@ -472,8 +472,10 @@ ui.addForm.addEventListener("submit", async (event) => {
 
 const client = connect();
 bindStatusBadge(client, ui.badge);
-client.subscribe(listTopic, onListEvent);
-client.subscribe(familyTopic, onFamilyEvent);
+const following = {
+  [listTopic]: client.subscribe(listTopic, onListEvent),
+  [familyTopic]: client.subscribe(familyTopic, onFamilyEvent),
+};
 client.on("baseline", async (topic) => {
   if (topic === familyTopic) return load(MEMBERS);
   if (topic !== listTopic) return;
@@ -491,6 +493,9 @@ client.on("resync", (topic) => {
   }
 });
 client.on("forbidden", (topic) => {
+  // Refused topics are dropped, so no transport keeps asking for them.
+  if (following[topic]) following[topic]();
+  delete following[topic];
   if (topic === listTopic) listGone("You no longer have access to this list.");
 });
 client.on("status", (status) => {

@@ -187,3 +187,29 @@ def test_a_refused_claim_rolls_back_with_a_message(people, api, alices_list):
     expect(activity(page)).to_contain_text(f"carol claimed {puzzle}", timeout=LIVE)
     expect(row).to_contain_text("Claimed by carol")
     expect(page.get_by_role("button", name=f"Claim {puzzle}")).to_have_count(0)
+
+
+def test_a_member_who_leaves_the_family_loses_the_page_live(people, api, alices_list):
+    """Bob leaves the family in another tab (over the API); the open page says
+    he no longer has access and offers no controls."""
+    family = api["bob"].get(f"/api/gift-lists/{alices_list}/")["family"]
+    members = api["bob"].get(f"/api/families/{family}/")["members"]
+    bob_id = next(member["id"] for member in members if member["username"] == "bob")
+    bob = people("bob")
+    # What the page refetches on hearing of the change may already be refused.
+    bob.expect_errors(r"status of 404 \(Not Found\).*/api/")
+    page = bob.open(f"/lists/{alices_list}/")
+    expect(
+        page.get_by_role("button", name="Claim Board game night set")
+    ).to_be_visible()
+    try:
+        api["bob"].call(
+            "DELETE", f"/api/families/{family}/members/{bob_id}/", expect=204
+        )
+        expect(page.locator("#messages")).to_contain_text(
+            "You no longer have access to this list.", timeout=LIVE
+        )
+        expect(page.locator("#gifts button")).to_have_count(0)
+        expect(page.locator("#add-gift")).to_be_hidden()
+    finally:
+        api["alice"].post(f"/api/families/{family}/members/", json={"username": "bob"})
