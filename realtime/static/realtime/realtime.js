@@ -654,6 +654,7 @@ export class RealtimeClient {
       });
       if (this.transport !== "poll") return;
       if (response.status === 401) return this.signedOut();
+      if (response.status >= 500) return this.outage();
       if (response.ok) {
         const page = await response.json();
         for (const event of page.events || []) this.deliver(event);
@@ -666,9 +667,33 @@ export class RealtimeClient {
         this.serverError(await response.json().catch(() => ({ code: "http_error" })));
       }
     } catch {
-      // Network trouble: the next poll tries again.
+      return this.outage();
     }
     if (this.transport === "poll") this.pollSoon(more ? 0 : this.options.pollInterval);
+  }
+
+  /**
+   * Even plain HTTP fails: the server is away, not just its WebSockets. Go back
+   * to reconnecting the WebSocket with backoff (the badge says "reconnecting"),
+   * and fall back again only if WebSockets keep failing once it is back.
+   */
+  outage() {
+    if (!this.started) return;
+    this.stopSse();
+    this.clearTimer("poll");
+    this.clearTimer("return");
+    this.closeProbe();
+    this.transport = "ws";
+    this.wsFailures = 0;
+    const delay = backoffDelay(
+      this.attempt,
+      this.options.backoffBase,
+      this.options.backoffCap,
+      this.env.random,
+    );
+    this.attempt += 1;
+    this.setStatus(Status.RECONNECTING);
+    this.setTimer("reconnect", delay, () => this.connectWebSocket());
   }
 }
 

@@ -332,6 +332,24 @@ describe("fallbacks", () => {
     assert.equal(polls.length, pollsBefore); // polling stopped
   });
 
+  test("when polling fails too the server is away: back to reconnecting", async () => {
+    const world = setup();
+    const { client, fetch, clock, sockets, statuses } = world;
+    client.subscribe("gift-list:1");
+    fetch.route("/realtime/sse/", () => new Response("bad gateway", { status: 502 }));
+    client.start();
+    await failWebSockets(world, 3);
+    await clock.tick(3000); // SSE fails twice: polling, whose request fails too
+    await flush();
+    assert.equal(client.status, Status.RECONNECTING);
+    assert.ok(statuses.includes(Status.FALLBACK_POLL));
+    const before = sockets.length;
+    await clock.tick(5000);
+    assert.equal(sockets.length, before + 1); // the WebSocket is tried again
+    world.last().welcome();
+    assert.equal(client.status, Status.OPEN);
+  });
+
   test("SSE events are delivered once and the stream cursor resumes", async () => {
     const world = setup();
     const { client, fetch, clock } = world;
