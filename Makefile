@@ -66,5 +66,11 @@ test-postgres: $(VENV)/.installed browser
 		echo "WARNING: PostgreSQL or Redis not reachable: the PostgreSQL/Redis pass was skipped." >&2; \
 	fi
 
+# Production-style: DEBUG off, WEB_CONCURRENCY processes (default 2) on one port,
+# PostgreSQL and Redis (DATABASE_URL, REDIS_URL; see docs/deploy.md).
+.PHONY: serve bench
+serve: $(VENV)/.installed
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/serve.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

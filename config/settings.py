@@ -101,7 +101,13 @@ def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-    config = dj_database_url.parse(url, conn_health_checks=True)
+    config = dj_database_url.parse(
+        url,
+        # Seconds a connection is kept for the next request or socket handshake;
+        # 0 (the default) opens one per request. make serve sets 60.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(
             {
