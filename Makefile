@@ -72,5 +72,15 @@ test-postgres: $(VENV)/.installed browser
 serve: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/serve.py
 
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
+	touch $@
+
+# The load benchmark against fresh servers, database and Redis prefix; writes
+# docs/bench/. BENCH_SCALE=0.05 is a quick smoke run (docs/performance.md).
+bench: $(VENV)/.bench-installed
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+		REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" $(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
