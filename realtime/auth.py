@@ -3,6 +3,7 @@ message. Token checking is a backend named by the ``TOKEN_AUTHENTICATOR``
 setting (a dotted path), loaded when first used.
 """
 
+import hashlib
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -65,3 +66,35 @@ def _refreshed(user: Any) -> Any | None:
 
 refreshed_user = database_sync_to_async(_refreshed)
 """The user as the database has it now, or None if deleted or deactivated."""
+
+
+def session_fingerprint(session_key: str) -> str:
+    """A session key's digest: what travels to connections instead of the key."""
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def _session_exists(session_key: str) -> bool:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key)
+
+
+session_exists = database_sync_to_async(_session_exists)
+"""Whether a session key still names a session in the configured store."""
+
+
+def user_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Receiver of ``user_logged_out``: end the sockets of that session.
+
+    The signal comes before the session is deleted, so the session is named in
+    the message; the user's token connections stay open.
+    """
+    if user is None or request is None:
+        return
+    from .broadcast import reauthorize_users
+
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    ended = [session_fingerprint(session_key)] if session_key else []
+    reauthorize_users([user.pk], ended_sessions=ended)

@@ -53,6 +53,21 @@ DEFAULTS: dict[str, Any] = {
     # Most log rows one poll reads. A client that is further behind gets
     # "more": true and polls again at once, so no response grows without bound.
     "POLL_PAGE_SIZE": 100,
+    # Seconds one frame to a WebSocket client may take to leave the server. A
+    # client that reads nothing for this long is dropped (close 4504) rather
+    # than held with its backlog; it resumes with ``since``. Long enough for a
+    # phone on a bad network, short next to the log's retention.
+    "SEND_TIMEOUT": 10,
+    # Open WebSocket connections one user may hold in one server process; the
+    # next one gets "too_many_connections" and close 4429. A page per tab and a
+    # few scripts stay far below it; a loop opening sockets does not.
+    "MAX_CONNECTIONS_PER_USER": 50,
+    # Seconds between checks that this process's channel-layer groups still
+    # deliver (Redis stopped, or restarted empty). A failed check closes every
+    # WebSocket of the process with 1011, and the clients resume. None: no checks.
+    "LAYER_CHECK_INTERVAL": 5,
+    # Seconds a check message may take to come back before the check fails.
+    "LAYER_CHECK_TIMEOUT": 10,
 }
 
 

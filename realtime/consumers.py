@@ -12,18 +12,22 @@ import json
 import logging
 import time
 import uuid
+from contextlib import suppress
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
 from django.utils import timezone
 
-from . import auth
+from . import auth, metrics
 from .broadcast import EVENT_MESSAGE_TYPE
 from .conf import realtime_settings
 from .delivery import encode
 from .events import format_timestamp
+from .layerwatch import watch_for
+from .limits import websocket_connections
 from .permissions import authorize_many
 from .stream import GapNotRepairable, TopicStream
 from .topics import is_valid_topic, user_group_name
@@ -31,9 +35,16 @@ from .topics import is_valid_topic, user_group_name
 logger = logging.getLogger(__name__)
 
 # Close codes (PROTOCOL.md section 2). 4xxx mirror the HTTP status they mean.
+# Only 4401 tells a client to stop; after any other it reconnects and resumes.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_RATE_LIMITED = 4429
+# The user already holds MAX_CONNECTIONS_PER_USER sockets on this process.
+CLOSE_TOO_MANY_CONNECTIONS = 4429
+# The client read nothing for SEND_TIMEOUT: 504, the server gave up waiting.
+CLOSE_SLOW_CONSUMER = 4504
+# Also for a channel layer that failed (Redis down or restarted empty): the
+# connection may have lost its groups, so it must resume on a fresh one.
 CLOSE_INTERNAL_ERROR = 1011
 
 # Error codes (PROTOCOL.md section 2).
@@ -47,6 +58,17 @@ MESSAGE_TOO_LARGE = "message_too_large"
 RATE_LIMITED = "rate_limited"
 UNAUTHENTICATED = "unauthenticated"
 INTERNAL_ERROR = "internal_error"
+TOO_MANY_CONNECTIONS = "too_many_connections"
+UNAVAILABLE = "unavailable"
+
+# How a connection authenticated: a session can end (logout) under an open
+# socket, a token cannot.
+AUTH_SESSION = "session"
+AUTH_TOKEN = "token"  # noqa: S105 (a method name, not a secret)
+
+# Seconds the clean-up of a failed connection may spend leaving its groups: the
+# layer may be down, and the groups then expire on their own.
+CLEANUP_TIMEOUT = 5
 
 # Before authentication only these may be sent; anything else is answered with
 # an error and waits for an "auth".
@@ -129,38 +151,129 @@ def frame_send(send: Any) -> Any:
 class RealtimeConsumer(AsyncWebsocketConsumer):
     """Authenticates a connection and streams the events of its topics."""
 
-    async def connect(self) -> None:
-        self.send_frame = frame_send(self.base_send)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.connection_id = uuid.uuid4().hex
         self.user: Any = None
-        self.stream = TopicStream(self.channel_layer, self.channel_name)
+        self.auth_method: str | None = None
+        self.session_key: str | None = None
         self.closing = False
+        self.accepted = False
+        self.counted_user: object = None
+        self.stream: TopicStream | None = None
+        self.auth_timer: asyncio.Task | None = None
+        self.detach_watch: Any = None
+
+    def log_extra(self, **fields: Any) -> dict[str, Any]:
+        """Fields for this connection's log lines (never a token or a payload)."""
+        return {
+            "connection_id": self.connection_id,
+            "user_id": str(self.user.pk) if self.user is not None else None,
+            **fields,
+        }
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # The dispatch loop died: the channel layer's receive raised (Redis
+            # gone), or a handler could not reach the layer or the database.
+            # Close so the client resumes on a fresh connection, and have the
+            # watch check whether the other connections here lost their groups.
+            logger.exception(
+                "A WebSocket connection failed; closing it with %d so that its "
+                "client resumes",
+                CLOSE_INTERNAL_ERROR,
+                extra=self.log_extra(),
+            )
+            metrics.CLOSED.labels("error").inc()
+            if (watch := watch_for(self.channel_layer)) is not None:
+                watch.check_soon()
+            await self.abandon(CLOSE_INTERNAL_ERROR, "server error; resume")
+        finally:
+            self.release()
+
+    async def connect(self) -> None:
+        self.send_frame = frame_send(self.base_send)
+        self.stream = TopicStream(self.channel_layer, self.channel_name)
         self.rate_limiter = TokenBucket(
             realtime_settings.RATE_LIMIT_PER_SECOND, realtime_settings.RATE_LIMIT_BURST
         )
         self.refused_in_a_row = 0
-        self.auth_timer: asyncio.Task | None = None
         await self.accept()
+        self.accepted = True
+        metrics.CONNECTIONS.labels("websocket").inc()
+        if (watch := watch_for(self.channel_layer)) is not None:
+            self.detach_watch = watch.attach(self.layer_failed)
         token = auth.token_from_query(self.scope)
         if token is not None:
             user = await auth.user_for_token(token)
             if user is None:
                 await self.refuse_credentials(None)
             else:
-                await self.start_session(user, None)
+                await self.start_session(user, None, AUTH_TOKEN)
         elif (user := auth.session_user(self.scope)) is not None:
-            await self.start_session(user, None)
+            await self.start_session(user, None, AUTH_SESSION)
         else:
             self.auth_timer = asyncio.create_task(self.expire_unauthenticated())
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
+        await self.leave_groups()
+
+    async def leave_groups(self) -> None:
+        """Leave every group; a layer that fails meanwhile is logged, not raised."""
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        await self.stream.leave_all()
-        if self.user is not None:
-            await self.channel_layer.group_discard(
-                user_group_name(self.user.pk), self.channel_name
+            self.auth_timer = None
+        try:
+            async with asyncio.timeout(CLEANUP_TIMEOUT):
+                if self.stream is not None:
+                    await self.stream.leave_all()
+                if self.user is not None:
+                    await self.channel_layer.group_discard(
+                        user_group_name(self.user.pk), self.channel_name
+                    )
+        except Exception as error:
+            # The groups expire on their own (group_expiry, or Redis restarted).
+            logger.warning(
+                "Could not leave the channel-layer groups (%s)",
+                type(error).__name__,
+                extra=self.log_extra(),
+            )
+
+    def release(self) -> None:
+        """Give back what this connection held in the process; safe to call twice."""
+        if self.detach_watch is not None:
+            self.detach_watch()
+            self.detach_watch = None
+        if self.counted_user is not None:
+            websocket_connections.release(self.counted_user)
+            self.counted_user = None
+        if self.accepted:
+            self.accepted = False
+            metrics.CONNECTIONS.labels("websocket").dec()
+        if self.stream is not None and len(self.stream):
+            metrics.SUBSCRIPTIONS.dec(len(self.stream))
+            self.stream.subscriptions.clear()
+
+    async def abandon(self, code: int, reason: str) -> None:
+        """Close (if the socket still takes it) and leave the groups, best effort."""
+        if not self.closing:
+            self.closing = True
+            with suppress(Exception):
+                async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                    await self.base_send(
+                        {"type": "websocket.close", "code": code, "reason": reason}
+                    )
+        await self.leave_groups()
+
+    def layer_failed(self) -> None:
+        """The watch found the layer down or emptied: this socket may be deaf."""
+        if not self.closing:
+            metrics.CLOSED.labels("layer_failed").inc()
+            self.closer = asyncio.ensure_future(
+                self.close_with(CLOSE_INTERNAL_ERROR, "channel layer failed; resume")
             )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -171,17 +284,57 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if message["type"] == EVENT_MESSAGE_TYPE:
             try:
                 await self.realtime_event(message)
+            except StopConsumer:
+                raise
             except Exception:
-                logger.exception("Delivering an event failed (%s)", self.connection_id)
+                logger.exception("Delivering an event failed", extra=self.log_extra())
                 await self.close_with(CLOSE_INTERNAL_ERROR, "internal error")
             return
         await super().dispatch(message)
 
     # -- sending -------------------------------------------------------------
 
+    async def write(self, frame: dict[str, Any]) -> None:
+        """Send one frame, or drop a client that has not read for SEND_TIMEOUT.
+
+        uvicorn's send waits while the socket's write buffer is full (a client
+        that stops reading), which bounds what one client holds here; the
+        timeout bounds how long.
+        """
+        try:
+            async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                await self.send_frame(frame)
+        except TimeoutError:
+            await self.drop_slow_consumer()
+
+    async def drop_slow_consumer(self) -> None:
+        self.closing = True
+        metrics.CLOSED.labels("slow_consumer").inc()
+        logger.warning(
+            "Dropping a WebSocket client that read nothing for %s s (close %d)",
+            realtime_settings.SEND_TIMEOUT,
+            CLOSE_SLOW_CONSUMER,
+            extra=self.log_extra(),
+        )
+        await self.leave_groups()
+        self.release()
+        # The close frame queues behind what the client has not read; if it
+        # starts reading within the timeout it sees 4504, else the server ends
+        # the TCP connection and the client sees 1006. Either way it resumes.
+        with suppress(Exception):
+            async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                await self.send_frame(
+                    {
+                        "type": "websocket.close",
+                        "code": CLOSE_SLOW_CONSUMER,
+                        "reason": "too slow; resume",
+                    }
+                )
+        raise StopConsumer()
+
     async def send_json(self, message: dict[str, Any]) -> None:
         if not self.closing:
-            await self.send(text_data=encode(message))
+            await self.write({"type": "websocket.send", "text": encode(message)})
 
     async def send_error(
         self,
@@ -198,18 +351,39 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.send_json(error)
 
     async def close_with(self, code: int, reason: str) -> None:
+        """Close once; a client too slow to take even the close frame is left to
+        the server's own timeouts."""
         if not self.closing:
             self.closing = True
-            await self.close(code=code, reason=reason)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                    await self.send_frame(
+                        {"type": "websocket.close", "code": code, "reason": reason}
+                    )
 
     # -- authentication ------------------------------------------------------
 
-    async def start_session(self, user: Any, message_id: object) -> None:
-        self.user = user
+    async def start_session(self, user: Any, message_id: object, method: str) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
             self.auth_timer = None
+        if self.counted_user is None:
+            if not websocket_connections.acquire(
+                user.pk, realtime_settings.MAX_CONNECTIONS_PER_USER
+            ):
+                await self.refuse_connection(message_id)
+                return
+            self.counted_user = user.pk
+        self.user = user
+        self.auth_method = method
+        if method == AUTH_SESSION:
+            self.session_key = getattr(self.scope.get("session"), "session_key", None)
         await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
+        logger.info(
+            "WebSocket connection authenticated by %s",
+            method,
+            extra=self.log_extra(auth_method=method),
+        )
         welcome: dict[str, Any] = {
             "type": "welcome",
             "connection_id": self.connection_id,
@@ -219,6 +393,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if message_id is not None:
             welcome["id"] = message_id
         await self.send_json(welcome)
+
+    async def refuse_connection(self, message_id: object) -> None:
+        limit = realtime_settings.MAX_CONNECTIONS_PER_USER
+        metrics.CLOSED.labels("too_many_connections").inc()
+        logger.warning(
+            "Refused a WebSocket connection: the user has %d open here",
+            limit,
+            extra=self.log_extra(),
+        )
+        await self.send_error(
+            TOO_MANY_CONNECTIONS,
+            f"at most {limit} connections per user; close one first",
+            message_id=message_id,
+        )
+        await self.close_with(CLOSE_TOO_MANY_CONNECTIONS, "too many connections")
 
     async def refuse_credentials(self, message_id: object) -> None:
         await self.send_error(
@@ -252,10 +441,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await handler(message, message_id)
         except ClientError as error:
             await self.send_error(error.code, error.message, message_id, error.topic)
+        except StopConsumer:
+            raise
         except Exception:
-            logger.exception(
-                "Handling a client message failed (%s)", self.connection_id
-            )
+            logger.exception("Handling a client message failed", extra=self.log_extra())
             await self.send_error(
                 INTERNAL_ERROR, "the server could not handle this message", message_id
             )
@@ -324,10 +513,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         user = await auth.user_for_token(token)
         if user is None:
             await self.refuse_credentials(message_id)
-        elif self.user is None:
-            await self.start_session(user, message_id)
-        elif user.pk == self.user.pk:
-            await self.start_session(user, message_id)
+        elif self.user is None or user.pk == self.user.pk:
+            await self.start_session(user, message_id, AUTH_TOKEN)
         else:
             raise ClientError(
                 INVALID_MESSAGE, "this connection is already signed in as another user"
@@ -358,7 +545,19 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if grants[topic] is None:
                 errors.append((FORBIDDEN, "you may not subscribe to this topic", topic))
         allowed = {topic: grant for topic, grant in grants.items() if grant is not None}
-        positions = await self.stream.join(allowed, since or {})
+        try:
+            positions = await self.stream.join(allowed, since or {})
+        except Exception:
+            # A group the layer did not take would leave this socket deaf to the
+            # topic: refuse, and close so the client retries on a fresh socket.
+            logger.exception(
+                "Joining the topics' groups failed", extra=self.log_extra()
+            )
+            await self.send_error(
+                UNAVAILABLE, "the server cannot subscribe now; retry", message_id
+            )
+            await self.close_with(CLOSE_INTERNAL_ERROR, "channel layer failed; resume")
+            return
         for code, text, topic in errors:
             await self.send_error(code, text, message_id, topic)
         accepted = [topic for topic in valid if topic in self.stream]
@@ -406,7 +605,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         try:
             texts = await self.stream.accept(message["event"])
         except GapNotRepairable as gap:
-            logger.error("Unrepairable gap in %s (%s)", gap, self.connection_id)
+            logger.error(
+                "Unrepairable gap in %s",
+                gap,
+                extra=self.log_extra(topic=message["event"]["topic"]),
+            )
             # The client reconnects and resumes with since; the server then says
             # recovered: false for that topic and the client refetches it.
             await self.close_with(CLOSE_INTERNAL_ERROR, "event gap; resume")
@@ -416,11 +619,18 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def send_text(self, text: str | None) -> None:
         if text is not None and not self.closing:
-            await self.send_frame({"type": "websocket.send", "text": text})
+            await self.write({"type": "websocket.send", "text": text})
+            metrics.DELIVERED.labels("websocket").inc()
 
     async def realtime_reauthorize(self, message: dict[str, Any]) -> None:
         """Access may have been lost: drop every topic the user may no longer see."""
         if self.user is None or self.closing:
+            return
+        if self.auth_method == AUTH_SESSION and not await self.session_alive(message):
+            metrics.CLOSED.labels("session_ended").inc()
+            logger.info("The session of a WebSocket ended", extra=self.log_extra())
+            await self.send_error(UNAUTHENTICATED, "the session has ended")
+            await self.close_with(CLOSE_UNAUTHENTICATED, "session ended")
             return
         user = await auth.refreshed_user(self.user)
         if user is None:
@@ -437,3 +647,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 )
             else:
                 self.stream.regrant(topic, grant)
+
+    async def session_alive(self, message: dict[str, Any]) -> bool:
+        """Whether the session this connection signed in with still exists."""
+        if self.session_key is None:
+            return False
+        ended = message.get("ended_sessions", ())
+        if auth.session_fingerprint(self.session_key) in ended:
+            return False  # logging out deletes the session just after the signal
+        return await auth.session_exists(self.session_key)

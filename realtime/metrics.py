@@ -43,6 +43,16 @@ DROPPED = Counter(
     "Events not passed on: duplicates, failed channel-layer sends, unrepairable gaps.",
     ["reason"],
 )
+CLOSED = Counter(
+    "realtime_connections_closed",
+    "Connections the server closed, by reason: slow_consumer, layer_failed, "
+    "too_many_connections, session_ended, error.",
+    ["reason"],
+)
+LAYER_CHECKS_FAILED = Counter(
+    "realtime_layer_checks_failed",
+    "Channel-layer checks that failed: the layer is down or lost its groups.",
+)
 GAPS_REPAIRED = Counter(
     "realtime_gaps_repaired", "Gaps in a topic's seqs filled from the log."
 )

@@ -18,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
-from . import auth
+from . import auth, metrics
 from .broadcast import EVENT_MESSAGE_TYPE
 from .conf import realtime_settings
 from .delivery import encode
@@ -94,10 +94,16 @@ class SseConsumer(AsyncHttpConsumer):
         self.stream = TopicStream(self.channel_layer, self.channel_name)
         self.streaming = False
         self.keepalive: asyncio.Task | None = None
+        self.counted = False
         try:
             if self.scope["method"] != "GET":
                 raise Refusal(405, METHOD_NOT_ALLOWED, "only GET opens a stream")
             self.user = await authenticate(self.scope)
+            self.session_key = (
+                None
+                if _header(self.scope, b"authorization")
+                else getattr(self.scope.get("session"), "session_key", None)
+            )
             topics = parse_topics(_query(self.scope, "topics"))
             cursor = resume_cursor(
                 _header(self.scope, b"last-event-id"), _query(self.scope, "cursor")
@@ -177,6 +183,8 @@ class SseConsumer(AsyncHttpConsumer):
                 chunks.append(self.message_for(event))
         await self.send_headers(status=200, headers=STREAM_HEADERS)
         self.streaming = True
+        self.counted = True
+        metrics.CONNECTIONS.labels("sse").inc()
         await self.send_chunk(b"".join(chunks))
         self.keepalive = asyncio.create_task(
             self.keep_alive(), name=f"sse-keepalive-{self.channel_name}"
@@ -187,6 +195,7 @@ class SseConsumer(AsyncHttpConsumer):
         text = self.stream.shown(event)
         if text is None:
             return b""
+        metrics.DELIVERED.labels("sse").inc()
         return sse_message(event["event"], text, self.stream.cursor())
 
     async def send_chunk(self, chunk: bytes) -> None:
@@ -218,6 +227,9 @@ class SseConsumer(AsyncHttpConsumer):
     async def disconnect(self) -> None:
         """Leave every group and stop the keep-alive; safe to call twice."""
         self.streaming = False
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.CONNECTIONS.labels("sse").dec()
         keepalive = getattr(self, "keepalive", None)
         if keepalive is not None:
             keepalive.cancel()
@@ -251,7 +263,12 @@ class SseConsumer(AsyncHttpConsumer):
         """Access may have been lost: drop revoked topics; end for a gone user."""
         if not self.streaming or self.user is None:
             return
-        user = await auth.refreshed_user(self.user)
+        session_key = getattr(self, "session_key", None)
+        session_ended = session_key is not None and (
+            auth.session_fingerprint(session_key) in message.get("ended_sessions", ())
+            or not await auth.session_exists(session_key)
+        )
+        user = None if session_ended else await auth.refreshed_user(self.user)
         if user is None:
             error = {
                 "type": "error",

@@ -125,13 +125,19 @@ class Server:
     """One ASGI server process on a free port."""
 
     def __init__(
-        self, site: Site, log_path: Path, kind: str = "daphne", access_log: bool = False
+        self,
+        site: Site,
+        log_path: Path,
+        kind: str = "daphne",
+        access_log: bool = False,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.site = site
         self.port = free_port()
         self.log_path = log_path
         self.kind = kind
         self.access_log = access_log
+        self.args = args
         self.process: subprocess.Popen | None = None
 
     @property
@@ -147,11 +153,11 @@ class Server:
             return [
                 PYTHON, "-m", "uvicorn", "config.asgi:application",
                 "--host", "127.0.0.1", "--port", str(self.port),
-                *([] if self.access_log else ["--no-access-log"]),
+                *([] if self.access_log else ["--no-access-log"]), *self.args,
             ]  # fmt: skip
         return [
             PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-            "config.asgi:application",
+            *self.args, "config.asgi:application",
         ]  # fmt: skip
 
     def start(self) -> "Server":

@@ -1,0 +1,148 @@
+"""The consumer under faults and limits: a channel layer that refuses a group,
+a layer that loses its groups, too many sockets per user, a session that ends,
+and what its log lines carry.
+
+Each test states in its name what a client (or an operator) observes.
+"""
+
+import asyncio
+import logging
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.contrib.auth.signals import user_logged_out
+from django.test import Client as HttpClient
+from django.test import RequestFactory, override_settings
+
+from realtime.consumers import (
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    CLOSE_UNAUTHENTICATED,
+)
+from realtime.layerwatch import LayerWatch
+
+from .conftest import open_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@override_settings(REALTIME={"MAX_CONNECTIONS_PER_USER": 2})
+async def test_a_users_connection_beyond_the_cap_gets_too_many_connections_and_4429(
+    make_user, connect
+):
+    user = await make_user("ann")
+    first = await connect(user)
+    await connect(user)
+    extra, _ = await open_socket(f"/ws/?token={user.token}")
+    error = await extra.expect("error")
+    assert error["code"] == "too_many_connections"
+    assert await extra.closed_with() == CLOSE_TOO_MANY_CONNECTIONS
+    # Another user is not affected, and a closed socket frees its place.
+    await connect(await make_user("bea"))
+    await first.close()
+    again, _ = await open_socket(f"/ws/?token={user.token}")
+    assert (await again.expect("welcome"))["user_id"] == str(user.pk)
+    await again.close()
+
+
+async def test_subscribe_that_the_layer_refuses_gets_unavailable_and_close_1011(
+    make_user, connect, monkeypatch
+):
+    user = await make_user("ann")
+    client = await connect(user)
+    layer = get_channel_layer()
+
+    async def refuse(group: str, channel: str) -> None:
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(layer, "group_add", refuse)
+    await client.send({"type": "subscribe", "topics": ["room:a"], "id": 3})
+    error = await client.expect("error")
+    assert error["code"] == "unavailable" and error["id"] == 3
+    assert await client.closed_with() == CLOSE_INTERNAL_ERROR
+
+
+async def test_the_watch_calls_back_when_the_layer_loses_its_groups():
+    layer = InMemoryChannelLayer()
+    failed = asyncio.Event()
+    with override_settings(
+        REALTIME={"LAYER_CHECK_INTERVAL": 0.05, "LAYER_CHECK_TIMEOUT": 0.5}
+    ):
+        watch = LayerWatch(layer)
+        try:
+            watch.attach(failed.set)
+            await asyncio.sleep(0.2)  # a few checks pass
+            assert not failed.is_set()
+            await layer.flush()  # what a Redis restart does to the groups
+            await asyncio.wait_for(failed.wait(), 5)
+            # It re-establishes itself and the next connections attach anew.
+            again = asyncio.Event()
+            watch.attach(again.set)
+            await asyncio.sleep(0.3)
+            assert not again.is_set()
+        finally:
+            watch.task.cancel()
+
+
+async def session_socket(user):
+    http = HttpClient()
+    await sync_to_async(http.force_login)(user)
+    key = http.cookies["sessionid"].value
+    client, connected = await open_socket(
+        headers=[(b"cookie", f"sessionid={key}".encode())]
+    )
+    assert connected
+    await client.expect("welcome")
+    return client, key
+
+
+async def test_logout_closes_the_sessions_sockets_4401_and_keeps_token_sockets(
+    make_user, connect
+):
+    user = await make_user("ann")
+    by_session, key = await session_socket(user)
+    other_session, _ = await session_socket(user)
+    by_token = await connect(user)
+    request = RequestFactory().post("/accounts/logout/")
+    request.session = type("Session", (), {"session_key": key})()
+    # The signal comes before Django deletes the session: the message names it.
+    await sync_to_async(user_logged_out.send)(
+        sender=type(user), request=request, user=user
+    )
+    error = await by_session.expect("error")
+    assert error["code"] == "unauthenticated"
+    assert await by_session.closed_with() == CLOSE_UNAUTHENTICATED
+    for client in (other_session, by_token):
+        await client.send({"type": "ping", "id": 1})
+        assert (await client.expect("pong"))["id"] == 1
+        await client.close()
+
+
+async def test_a_deleted_session_is_noticed_on_reauthorization(make_user):
+    from django.contrib.sessions.models import Session
+
+    from realtime.broadcast import reauthorize_users
+
+    user = await make_user("ann")
+    client, key = await session_socket(user)
+    await sync_to_async(Session.objects.filter(session_key=key).delete)()
+    await sync_to_async(reauthorize_users)([user.pk])
+    await client.expect("error")
+    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+
+
+async def test_log_lines_carry_connection_and_user_never_the_token(
+    make_user, connect, caplog
+):
+    user = await make_user("ann")
+    with caplog.at_level(logging.INFO, logger="realtime.consumers"):
+        client = await connect(user)
+        await client.close()
+    records = [r for r in caplog.records if r.name == "realtime.consumers"]
+    assert records
+    for record in records:
+        assert len(record.connection_id) == 32
+        assert record.user_id == str(user.pk)
+        assert user.token not in str(record.__dict__)
+    assert records[0].auth_method == "token"
