@@ -6,14 +6,16 @@ commit; if it fails (Redis down) the change still stands, the failure is logged
 once, and the event stays in the log for resume and gap repair.
 """
 
+import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -122,19 +124,69 @@ def send_events(envelopes: list[dict[str, Any]]) -> None:
     layer = get_channel_layer()
     metrics.PUBLISHED.inc(len(envelopes))
     if layer is not None and envelopes:
-        try:
-            async_to_sync(_group_send_all)(layer, envelopes)
-        except Exception:
-            metrics.DROPPED.labels("send_failed").inc(len(envelopes))
-            logger.exception(
-                "Could not send %d event(s) to the channel layer (first: %s#%s); "
-                "they stay in the log, and clients recover them on resume or gap.",
-                len(envelopes),
-                envelopes[0]["topic"],
-                envelopes[0]["seq"],
-                extra={"trace_id": envelopes[0]["trace_id"] or "-"},
-            )
+        loop = _server_loop()
+        if loop is not None:
+            # In a request under an ASGI server: hand the send to the server's
+            # loop and return. Waiting for it kept the request's thread (the
+            # one thread that runs this process's views) idle until the loop,
+            # busy delivering earlier events, got round to it.
+            loop.call_soon_threadsafe(_queue_send, loop, layer, envelopes)
+        else:
+            try:
+                async_to_sync(_group_send_all)(layer, envelopes)
+            except Exception:
+                _send_failed(envelopes)
     maybe_prune()
+
+
+def _send_failed(envelopes: list[dict[str, Any]]) -> None:
+    metrics.DROPPED.labels("send_failed").inc(len(envelopes))
+    logger.exception(
+        "Could not send %d event(s) to the channel layer (first: %s#%s); "
+        "they stay in the log, and clients recover them on resume or gap.",
+        len(envelopes),
+        envelopes[0]["topic"],
+        envelopes[0]["seq"],
+        extra={"trace_id": envelopes[0]["trace_id"] or "-"},
+    )
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop of the ASGI server whose thread calls this, if any."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
+    if loop is None or pid != os.getpid() or not loop.is_running():
+        return None
+    return loop
+
+
+# The last queued send per loop: each send waits for the one before it, so one
+# process's events leave in the order their transactions committed.
+_send_tails: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def _queue_send(
+    loop: asyncio.AbstractEventLoop, layer: Any, envelopes: list[dict[str, Any]]
+) -> None:
+    task = loop.create_task(_send_after(_send_tails.get(loop), layer, envelopes))
+    _send_tails[loop] = task
+
+    def forget(done: asyncio.Task) -> None:
+        if _send_tails.get(loop) is done:
+            del _send_tails[loop]
+
+    task.add_done_callback(forget)
+
+
+async def _send_after(
+    previous: asyncio.Task | None, layer: Any, envelopes: list[dict[str, Any]]
+) -> None:
+    if previous is not None:
+        await asyncio.wait([previous])
+    try:
+        await _group_send_all(layer, envelopes)
+    except Exception:
+        _send_failed(envelopes)
 
 
 async def _group_send_all(layer: Any, envelopes: list[dict[str, Any]]) -> None:
