@@ -260,6 +260,13 @@ class ServerGroup:
                 stderr=log,
                 start_new_session=True,
             )
+        try:
+            return self._wait_until_serving()
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+
+    def _wait_until_serving(self) -> "ServerGroup":
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
