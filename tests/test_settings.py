@@ -24,7 +24,8 @@ print(json.dumps({
     "options": db.get("OPTIONS", {}),
     "layer": s.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": s.CHANNEL_LAYERS["default"].get("CONFIG"),
-    "debug": s.DEBUG, "hosts": s.ALLOWED_HOSTS,
+    "debug": s.DEBUG, "hosts": s.ALLOWED_HOSTS, "realtime": s.REALTIME,
+    "log_format": s.LOG_FORMAT,
 }))
 """
 
@@ -104,3 +105,19 @@ def test_wildcard_allowed_hosts_with_debug_off_fails_the_system_check():
 @override_settings(DEBUG=False, ALLOWED_HOSTS=["gifts.example"])
 def test_listed_hosts_pass_the_system_check():
     call_command("check", "--fail-level", "ERROR")
+
+
+def test_realtime_and_logging_knobs_come_from_the_environment():
+    found = loaded(
+        DJANGO_SECRET_KEY="x" * 50,
+        REALTIME_METRICS_TOKEN="scrape-me",
+        REALTIME_EVENT_RETENTION_HOURS="2",
+        REALTIME_SSE_KEEPALIVE_SECONDS="5",
+    )
+    assert found["realtime"] == {
+        "METRICS_TOKEN": "scrape-me",
+        "EVENT_RETENTION": 7200.0,
+        "SSE_KEEPALIVE": 5.0,
+    }
+    assert found["log_format"] == "json"  # DEBUG off: logs for collectors
+    assert loaded(DJANGO_DEBUG="1")["log_format"] == "text"
