@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.servers import Database, Server, Site
+from tests.e2e.servers import Server, Site, prepared_site
 
 from .people import CHROMIUM, CHROMIUM_ARGS, Person
 
@@ -22,21 +22,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-def make_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """A migrated, seeded site on this pass's database and channel layer."""
-    database = Database.create(tmp_path_factory.mktemp("site"))
-    site = Site(database, redis=os.environ.get("REDIS_URL") or None)
-    site.prepare()
-    return site
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One site for every browser test: each test makes the rows it changes."""
-    site = make_site(tmp_path_factory)
-    yield site
-    if site.database.drop:
-        site.database.drop()
+    redis = os.environ.get("REDIS_URL") or None
+    with prepared_site(tmp_path_factory.mktemp("site"), redis) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.api import Api
-from tests.e2e.servers import Database, Server, Site
+from tests.e2e.servers import Server, Site, prepared_site
 
 from .transports import TRANSPORTS, Transport
 
@@ -23,16 +23,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A migrated, seeded site on this pass's database and channel layer."""
-    database = Database.create(tmp_path_factory.mktemp("contract-site"))
-    site = Site(
-        database,
-        redis=os.environ.get("REDIS_URL") or None,
-        extra_env={"REALTIME_SSE_KEEPALIVE_SECONDS": KEEPALIVE_SECONDS},
-    )
-    site.prepare()
-    yield site
-    if database.drop:
-        database.drop()
+    with prepared_site(
+        tmp_path_factory.mktemp("contract-site"),
+        os.environ.get("REDIS_URL") or None,
+        REALTIME_SSE_KEEPALIVE_SECONDS=KEEPALIVE_SECONDS,
+    ) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import redis
 
 from tests.e2e.api import Api
 from tests.e2e.conftest import require_redis
-from tests.e2e.servers import Database, Server, Site
+from tests.e2e.servers import Server, prepared_site
 
 from .test_contract import add_gift, unique
 from .transports import SseTransport
@@ -61,14 +61,10 @@ async def test_idle_stream_gets_keep_alive_comments(server, users, demo):
 def redis_server(tmp_path_factory) -> Iterator[Server]:
     """A server on the real Redis, whose group memberships the test can read."""
     url = require_redis()
-    database = Database.create(tmp_path_factory.mktemp("sse-redis"))
-    site = Site(database, redis=url)
-    site.prepare()
-    server = Server(site, tmp_path_factory.mktemp("logs") / "daphne.log").start()
-    yield server
-    server.stop()
-    if database.drop:
-        database.drop()
+    with prepared_site(tmp_path_factory.mktemp("sse-redis"), url) as site:
+        server = Server(site, tmp_path_factory.mktemp("logs") / "daphne.log").start()
+        yield server
+        server.stop()
 
 
 def members(server: Server, group: str) -> int:

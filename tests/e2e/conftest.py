@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .servers import Database, Server, Site, redis_reachable, redis_url
+from .servers import Server, Site, prepared_site, redis_reachable, redis_url
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,24 +26,17 @@ def require_redis() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A migrated, seeded site on this pass's database and channel layer."""
-    database = Database.create(tmp_path_factory.mktemp("site"))
-    site = Site(database, redis=os.environ.get("REDIS_URL") or None)
-    site.prepare()
-    yield site
-    if database.drop:
-        database.drop()
+    redis = os.environ.get("REDIS_URL") or None
+    with prepared_site(tmp_path_factory.mktemp("site"), redis) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def redis_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A site whose processes share the real Redis (several processes)."""
     url = require_redis()
-    database = Database.create(tmp_path_factory.mktemp("redis-site"))
-    site = Site(database, redis=url)
-    site.prepare()
-    yield site
-    if database.drop:
-        database.drop()
+    with prepared_site(tmp_path_factory.mktemp("redis-site"), url) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -119,6 +120,20 @@ class Site:
     def prepare(self) -> None:
         self.manage("migrate", "--no-input")
         self.manage("seed_demo")
+
+
+@contextmanager
+def prepared_site(
+    tmp_path: Path, redis: str | None, **extra_env: str
+) -> Iterator[Site]:
+    """A migrated, seeded site on a database of its own, dropped afterwards."""
+    site = Site(Database.create(tmp_path), redis=redis, extra_env=extra_env)
+    try:
+        site.prepare()
+        yield site
+    finally:
+        if site.database.drop:
+            site.database.drop()
 
 
 class Server:

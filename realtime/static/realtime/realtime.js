@@ -492,6 +492,11 @@ export class RealtimeClient {
     }
     if (!wasWelcomed) this.wsFailures += 1;
     if (this.wsFailures >= this.options.failuresBeforeFallback) return this.startFallback();
+    this.scheduleReconnect();
+  }
+
+  /** Reconnect the WebSocket after a full-jitter backoff that grows per attempt. */
+  scheduleReconnect() {
     const delay = backoffDelay(
       this.attempt,
       this.options.backoffBase,
@@ -685,15 +690,7 @@ export class RealtimeClient {
     this.closeProbe();
     this.transport = "ws";
     this.wsFailures = 0;
-    const delay = backoffDelay(
-      this.attempt,
-      this.options.backoffBase,
-      this.options.backoffCap,
-      this.env.random,
-    );
-    this.attempt += 1;
-    this.setStatus(Status.RECONNECTING);
-    this.setTimer("reconnect", delay, () => this.connectWebSocket());
+    this.scheduleReconnect();
   }
 }
 
