@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.api import Api
 from tests.e2e.servers import Server, Site, prepared_site
 
 from .people import CHROMIUM, CHROMIUM_ARGS, Person
@@ -78,3 +79,17 @@ def people(browser, server: Server) -> Iterator[Callable[..., Person]]:
     finally:
         for person in opened:
             person.close()
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> dict[str, Api]:
+    """REST clients of the demo users, by name."""
+    return {
+        name: Api.login(server.http_url, name) for name in ("alice", "bob", "carol")
+    }
+
+
+@pytest.fixture(scope="module")
+def alices_list(api: dict[str, Api]) -> int:
+    """The id of the demo list "Alice's birthday" (bob and carol are members)."""
+    return api["bob"].list_id("Alice's birthday")

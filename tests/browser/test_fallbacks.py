@@ -23,8 +23,7 @@ def alice(server):
 
 @pytest.fixture(scope="module")
 def list_id(alice) -> int:
-    rows = alice.results("/api/gift-lists/")
-    return next(row["id"] for row in rows if row["title"] == "Alice's birthday")
+    return alice.list_id("Alice's birthday")
 
 
 def refuse_websockets(page) -> None:

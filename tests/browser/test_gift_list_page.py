@@ -6,26 +6,9 @@ and the owner who never sees claims.
 import re
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.api import Api
-
 from .people import LIVE, activity, badge, gift_row, hold_gift_events, wait_until
-
-
-@pytest.fixture(scope="module")
-def api(server):
-    """REST clients of the demo users, by name."""
-    return {
-        name: Api.login(server.http_url, name) for name in ("alice", "bob", "carol")
-    }
-
-
-@pytest.fixture(scope="module")
-def alices_list(api) -> int:
-    rows = api["bob"].results("/api/gift-lists/")
-    return next(row["id"] for row in rows if row["title"] == "Alice's birthday")
 
 
 def unique(title: str) -> str:

@@ -13,11 +13,7 @@ from .people import LIVE, badge
 
 def test_staff_follow_a_topic_and_see_raw_events(people, server):
     bob = Api.login(server.http_url, "bob")
-    list_id = next(
-        row["id"]
-        for row in bob.results("/api/gift-lists/")
-        if row["title"] == "Bob's holidays"
-    )
+    list_id = bob.list_id("Bob's holidays")
     topic = f"gift-list:{list_id}"
     carol = people("carol")
     page = carol.page()

@@ -34,11 +34,7 @@ def server(site, tmp_path_factory):
 
 def test_the_page_reconnects_and_catches_up_after_a_restart(people, server, site):
     alice = Api.login(server.http_url, "alice")
-    list_id = next(
-        row["id"]
-        for row in alice.results("/api/gift-lists/")
-        if row["title"] == "Alice's birthday"
-    )
+    list_id = alice.list_id("Alice's birthday")
     suffix = uuid.uuid4().hex[:6]
     before, after, added = f"Mug {suffix}", f"Blue mug {suffix}", f"Tea {suffix}"
     alice.post("/api/gifts/", json={"list": list_id, "title": before})

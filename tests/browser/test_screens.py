@@ -6,27 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
-
-from tests.e2e.api import Api
 
 from .people import DESKTOP, LIVE, PHONE, activity, badge, gift_row
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def api(server):
-    return {
-        name: Api.login(server.http_url, name) for name in ("alice", "bob", "carol")
-    }
-
-
-@pytest.fixture(scope="module")
-def alices_list(api) -> int:
-    rows = api["bob"].results("/api/gift-lists/")
-    return next(row["id"] for row in rows if row["title"] == "Alice's birthday")
 
 
 def save(page: Page, name: str, tmp_path: Path) -> Path:

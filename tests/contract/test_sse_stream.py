@@ -86,11 +86,7 @@ async def wait_until(condition, timeout: float = 10) -> None:
 
 async def test_client_going_away_leaves_every_group(redis_server):
     bob = Api.login(redis_server.http_url, "bob")
-    list_id = next(
-        row["id"]
-        for row in bob.results("/api/gift-lists/")
-        if row["title"] == "Bob's holidays"
-    )
+    list_id = bob.list_id("Bob's holidays")
     family_id = bob.results("/api/families/")[0]["id"]
     groups = [f"rt.gift-list.{list_id}", f"rt.family.{family_id}"]
     session = await SseTransport(redis_server.http_url).open(

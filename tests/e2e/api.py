@@ -50,3 +50,11 @@ class Api:
     def results(self, path: str) -> list[dict[str, Any]]:
         """All rows of a paginated list endpoint's first page."""
         return self.get(path)["results"]
+
+    def list_id(self, title: str) -> int:
+        """The id of the gift list with this title (the demo's are unique)."""
+        return next(
+            row["id"]
+            for row in self.results("/api/gift-lists/")
+            if row["title"] == title
+        )

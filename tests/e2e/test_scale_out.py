@@ -39,11 +39,7 @@ async def test_concurrent_writers_on_two_processes_give_gapless_ordered_delivery
     first, second = two_servers
     bob = Api.login(first.http_url, "bob")
     carol = Api.login(second.http_url, "carol")
-    list_id = next(
-        row["id"]
-        for row in bob.results("/api/gift-lists/")
-        if row["title"] == "Bob's holidays"
-    )
+    list_id = bob.list_id("Bob's holidays")
     topic = f"gift-list:{list_id}"
     # Subscribers on both processes; carol is not the owner and sees everything.
     sockets = []

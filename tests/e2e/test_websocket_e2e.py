@@ -12,12 +12,6 @@ from .api import DEMO_PASSWORDS, Api
 from .wsclient import WsClient
 
 
-def list_id(api: Api, title: str) -> int:
-    return next(
-        row["id"] for row in api.results("/api/gift-lists/") if row["title"] == title
-    )
-
-
 class FormFields(HTMLParser):
     """The fields a browser would submit from a page's main form."""
 
@@ -74,7 +68,7 @@ async def test_admin_edit_reaches_two_open_sockets(server):
     """The README's two-terminal story: an admin edit arrives on both sockets."""
     bob = Api.login(server.http_url, "bob")
     carol = Api.login(server.http_url, "carol")
-    alices_list = list_id(bob, "Alice's birthday")
+    alices_list = bob.list_id("Alice's birthday")
     gift = bob.results(f"/api/gifts/?list={alices_list}")[0]
     sockets = [await WsClient.open(server.ws_url, api.token) for api in (bob, carol)]
     carol_id = None
@@ -107,7 +101,7 @@ async def test_admin_edit_reaches_two_open_sockets(server):
 
 async def test_rest_change_carries_the_callers_trace_id(server):
     bob = Api.login(server.http_url, "bob")
-    bobs_list = list_id(bob, "Bob's holidays")
+    bobs_list = bob.list_id("Bob's holidays")
     socket = await WsClient.open(server.ws_url, bob.token)
     await socket.welcome()
     await socket.subscribe(f"gift-list:{bobs_list}")
@@ -127,7 +121,7 @@ async def test_change_from_another_process_reaches_the_socket(server, site):
     live on Redis, and on the one-process in-memory layer through gap repair
     from the log at the next live event."""
     bob = Api.login(server.http_url, "bob")
-    bobs_list = list_id(bob, "Bob's holidays")
+    bobs_list = bob.list_id("Bob's holidays")
     socket = await WsClient.open(server.ws_url, bob.token)
     await socket.welcome()
     await socket.subscribe(f"gift-list:{bobs_list}")

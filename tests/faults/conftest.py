@@ -157,8 +157,4 @@ def shared_redis_url() -> str:
 
 def bob_list(api: Api) -> int:
     """The id of Bob's list; carol (a member, not the owner) sees its claims."""
-    return next(
-        row["id"]
-        for row in api.results("/api/gift-lists/")
-        if row["title"] == "Bob's holidays"
-    )
+    return api.list_id("Bob's holidays")

@@ -120,11 +120,7 @@ async def test_member_who_leaves_the_family_stops_receiving(server):
     carol = Api.login(server.http_url, "carol")
     bob = Api.login(server.http_url, "bob")
     family = alice.results("/api/families/")[0]
-    list_id = next(
-        row["id"]
-        for row in alice.results("/api/gift-lists/")
-        if row["title"] == "Alice's birthday"
-    )
+    list_id = alice.list_id("Alice's birthday")
     topic = f"gift-list:{list_id}"
     # Carol stays a member and sees the change that bob, gone, must not.
     socket = await WsClient.open(server.ws_url, carol.token)
