@@ -14,10 +14,12 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import suppress
@@ -46,8 +48,13 @@ DRAIN_TIMEOUT = 20
 MAX_IN_FLIGHT_WRITES = 64
 TITLE = re.compile(r"bench (\d+) (\d+)")
 TIMESTAMP = re.compile(r'"timestamp":"([^"]+)"')
-# The floor's events carry this timestamp until its publish endpoint stamps them.
-FLOOR_TIMESTAMP = "2000-01-01T00:00:00.000000Z"
+# Counters of /metrics each run reports: how often the seq check had to act.
+REPORTED_COUNTERS = {
+    "realtime_gaps_repaired_total",
+    "realtime_events_dropped_total",
+    "realtime_events_delivered_total",
+}
+METRIC_LINE = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$")
 
 
 def raise_fd_limit() -> int:
@@ -91,6 +98,16 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 # -- the site ---------------------------------------------------------------
 
 
+def synchronous_commit() -> bool:
+    """Whether the benchmark's commits wait for the disk (``BENCH_SYNCHRONOUS_COMMIT``,
+    off by default); both the real path and the floor run with the same."""
+    return os.environ.get("BENCH_SYNCHRONOUS_COMMIT", "off").strip().lower() in {
+        "1",
+        "on",
+        "true",
+    }
+
+
 @dataclass
 class BenchSite:
     """A fresh database and Redis prefix, migrated and seeded for the load."""
@@ -114,6 +131,11 @@ class BenchSite:
         admin_url = urlunparse(parsed._replace(path="/postgres"))
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{prefix}"')
+            if not synchronous_commit():
+                # This machine's fsync has a p99 of tens of ms and stalls of
+                # seconds (docs/performance.md): with commits waiting for it,
+                # every percentile would measure the disk, not the site.
+                conn.execute(f'ALTER DATABASE "{prefix}" SET synchronous_commit = off')
 
         def drop() -> None:
             with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -233,6 +255,10 @@ class ServerGroup:
             PORT=str(self.port),
             **(extra_env or {}),
         )
+        # Every worker writes its metrics here and /metrics sums them, so a run
+        # can report what the realtime layer did (gap repairs, duplicates).
+        self.metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
         self.workers = workers
         self.process: subprocess.Popen | None = None
 
@@ -310,6 +336,21 @@ class ServerGroup:
     def rss(self) -> int:
         return sum(rss_bytes(pid) for pid in self.pids())
 
+    def realtime_counters(self) -> dict[str, float]:
+        """The realtime layer's counters, summed over every worker (empty when
+        /metrics does not answer)."""
+        try:
+            text = httpx.get(f"{self.http_url}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            return {}
+        counters: dict[str, float] = {}
+        for line in text.splitlines():
+            match = METRIC_LINE.match(line)
+            if match and match.group(1) in REPORTED_COUNTERS:
+                name = match.group(1) + (match.group(2) or "")
+                counters[name] = counters.get(name, 0) + float(match.group(3))
+        return counters
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             with suppress(ProcessLookupError):
@@ -320,6 +361,7 @@ class ServerGroup:
                 with suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -430,58 +472,24 @@ class Subscriber:
 
 def _wall_ns(text: str) -> int:
     match = TIMESTAMP.search(text)
-    if match is None or match.group(1) == FLOOR_TIMESTAMP:
+    if match is None:
         return 0
     stamp = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
     return int(stamp.timestamp() * 1e6) * 1000
 
 
-def floor_text(topic: str, number: int, sent_ns: int) -> str:
-    """An event of the real shape and size, for the floor to forward as is."""
-    return json.dumps(
-        {
-            "type": "event",
-            "topic": topic,
-            "seq": number + 1,
-            "event": "ADDED",
-            "data": {
-                "entity_type": "gift",
-                "entity_id": str(number),
-                "payload": {
-                    "id": number,
-                    "list": 1,
-                    "title": f"bench {number} {sent_ns}",
-                    "url": "",
-                    "price": None,
-                    "notes": "",
-                    "status": "wanted",
-                    "claimed_by": None,
-                },
-                "user_id": "1",
-                "tenant_id": "1",
-                "timestamp": FLOOR_TIMESTAMP,
-            },
-            "trace_id": uuid.uuid4().hex,
-        },
-        separators=(",", ":"),
-    )
-
-
 class Publisher:
     """Makes the scenario's changes at a fixed rate, open-loop."""
 
-    def __init__(self, servers: ServerGroup, mode: str, seeded: dict) -> None:
+    def __init__(self, servers: ServerGroup, seeded: dict) -> None:
         self.servers = servers
-        self.mode = mode
         self.seeded = seeded
         self.request_ns: list[int] = []
         self.failed = 0
         self.published: dict[str, list[int]] = {}
 
     async def run(self, topics: list[str], per_topic: int, rate: float) -> None:
-        headers = {}
-        if self.mode == "real":
-            headers["Authorization"] = f"Token {self.seeded['writer_token']}"
+        headers = {"Authorization": f"Token {self.seeded['writer_token']}"}
         limits = httpx.Limits(max_connections=MAX_IN_FLIGHT_WRITES)
         async with httpx.AsyncClient(
             base_url=self.servers.http_url, headers=headers, limits=limits, timeout=60
@@ -503,20 +511,12 @@ class Publisher:
         self, client: httpx.AsyncClient, gate: asyncio.Semaphore, topic: str, n: int
     ) -> None:
         sent = time.monotonic_ns()
+        list_id = int(topic.split(":", 1)[1])
         try:
-            if self.mode == "real":
-                list_id = int(topic.split(":", 1)[1])
-                response = await client.post(
-                    "/api/gifts/",
-                    json={"list": list_id, "title": f"bench {n} {sent}"},
-                )
-                ok = response.status_code == 201
-            else:
-                response = await client.post(
-                    "/bench/floor/publish/",
-                    json={"topic": topic, "text": floor_text(topic, n, sent)},
-                )
-                ok = response.status_code == 204
+            response = await client.post(
+                "/api/gifts/", json={"list": list_id, "title": f"bench {n} {sent}"}
+            )
+            ok = response.status_code == 201
         except httpx.HTTPError:
             ok = False
         finally:
@@ -548,9 +548,9 @@ async def run_fanout(
 ) -> dict[str, Any]:
     """Hold the scenario's connections, make its changes, measure every delivery.
 
-    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe; changes are
-    REST writes) or ``floor`` (the minimal consumer; changes go straight to
-    ``group_send``).
+    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe) or ``floor``
+    (the minimal consumer on the same groups). Either way the changes are the
+    same REST writes, so only the consumer differs.
     """
     topics = [f"gift-list:{list_id}" for list_id in seeded["lists"][: scenario.topics]]
     tokens = seeded["tokens"]
@@ -581,7 +581,8 @@ async def run_fanout(
     rss_after = servers.rss()
     cpu_server_1, cpu_client_1 = servers.cpu(), _self_cpu()
 
-    publisher = Publisher(servers, mode, seeded)
+    counters_before = servers.realtime_counters() if mode == "real" else {}
+    publisher = Publisher(servers, seeded)
     events_started = time.monotonic_ns()
     await publisher.run(topics, scenario.events_per_topic, scenario.rate)
     expected = sum(len(publisher.published.get(s.topic, [])) for s in held)
@@ -620,6 +621,7 @@ async def run_fanout(
         "latency_ms": summary_ms(tally.latencies_ns),
         "publish_to_delivery_ms": summary_ms(tally.server_latencies_ns),
         "deliveries_per_second": round(tally.received / window_s, 1),
+        "server_counters": _counted_since(counters_before, servers, mode),
         "server_rss_before_mib": round(rss_before / 2**20, 1),
         "server_rss_after_mib": round(rss_after / 2**20, 1),
         "server_kib_per_connection": round(
@@ -636,6 +638,15 @@ async def run_fanout(
             },
         },
     }
+
+
+def _counted_since(
+    before: dict[str, float], servers: ServerGroup, mode: str
+) -> dict[str, float]:
+    if mode != "real":
+        return {}
+    after = servers.realtime_counters()
+    return {name: value - before.get(name, 0) for name, value in after.items()}
 
 
 async def warm_up(servers: ServerGroup, seeded: dict) -> None:

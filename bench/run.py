@@ -35,6 +35,7 @@ from .harness import (
     measure_writes,
     raise_fd_limit,
     run_fanout,
+    synchronous_commit,
     warm_up,
 )
 
@@ -119,6 +120,7 @@ def run_bench(
             "layer": layer if site.redis_url else "in-memory",
             "workers": workers,
             "database": site.database_url.split(":", 1)[0],
+            "synchronous_commit": synchronous_commit(),
             "cpu_count": os.cpu_count(),
             "fd_limit": fd_limit,
             "python": sys.version.split()[0],
@@ -350,6 +352,7 @@ def main() -> int:
             "BENCH_SERVER",
             "BENCH_LAYER",
             "BENCH_WORKERS",
+            "BENCH_SYNCHRONOUS_COMMIT",
         )
         if key in os.environ
     )
