@@ -108,6 +108,17 @@ def database_from_env() -> dict:
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
+    pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
+    if pool_size and config["ENGINE"] == "django.db.backends.postgresql":
+        # Django runs each request in a thread of its own, so a persistent
+        # connection is never reused by the next request: without a pool every
+        # request opens a new PostgreSQL connection. make serve sets a pool.
+        config["CONN_MAX_AGE"] = 0  # the pool keeps connections instead
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(4, pool_size),
+            "max_size": pool_size,
+            "timeout": 10,
+        }
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(
             {

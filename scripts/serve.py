@@ -11,6 +11,7 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     REDIS_URL         default redis://127.0.0.1:6379/0
     REALTIME_CHANNEL_LAYER  pubsub (default here) or core
     DJANGO_SECRET_KEY default: generated once into .secret_key (git-ignored)
+    DATABASE_POOL_SIZE  PostgreSQL connections per process (default 20 here)
 
 ``--skip-prepare`` only starts the servers (the benchmark prepares its own
 database); ``--app`` serves another ASGI application (the benchmark's floor).
@@ -64,8 +65,10 @@ def serving_env() -> dict[str, str]:
     # The layer chosen by measurement (docs/deploy.md); core stays a setting.
     env.setdefault("REALTIME_CHANNEL_LAYER", "pubsub")
     # Reuse database connections: opening one per request or handshake costs
-    # more than the work itself (docs/deploy.md).
+    # more than the work itself (docs/deploy.md). Django serves each request
+    # in a new thread, so on PostgreSQL only a pool reuses them across requests.
     env.setdefault("DATABASE_CONN_MAX_AGE", "60")
+    env.setdefault("DATABASE_POOL_SIZE", "20")
     return env
 
 

@@ -21,7 +21,7 @@ from config import settings as s
 db = s.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST"),
-    "options": db.get("OPTIONS", {}),
+    "options": db.get("OPTIONS", {}), "conn_max_age": db.get("CONN_MAX_AGE"),
     "layer": s.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": s.CHANNEL_LAYERS["default"].get("CONFIG"),
     "debug": s.DEBUG, "hosts": s.ALLOWED_HOSTS, "realtime": s.REALTIME,
@@ -74,6 +74,19 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     assert host["address"] == "redis://cache.example:6380/2"
     # redis-py 8's defaults drop idle receivers and cap the pool: both raised.
     assert host["socket_timeout"] >= 30 and host["max_connections"] >= 1000
+
+
+def test_a_pool_size_pools_postgresql_connections_and_leaves_sqlite_alone():
+    pooled = loaded(
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://app:secret@db.example:5433/gifts",
+        DATABASE_POOL_SIZE="12",
+        DATABASE_CONN_MAX_AGE="60",
+    )
+    assert pooled["options"]["pool"]["max_size"] == 12
+    assert pooled["conn_max_age"] == 0  # Django refuses a pool with persistence
+    plain = loaded(DJANGO_DEBUG="1", DATABASE_POOL_SIZE="12")
+    assert "pool" not in plain["options"]
 
 
 def test_pubsub_layer_is_a_setting_and_nonsense_is_refused():
