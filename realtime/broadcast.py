@@ -25,8 +25,7 @@ from . import metrics
 from .conf import realtime_settings
 from .context import current_trace_id, current_user_id
 from .events import ENTITY_TYPE_PATTERN, EVENT_NAME_PATTERN, build_event
-from .log import next_seq, prune_expired
-from .models import Event
+from .log import append, prune_expired
 from .topics import group_name, is_valid_topic, user_group_name
 
 logger = logging.getLogger(__name__)
@@ -77,13 +76,28 @@ def publish(
     user_id = current_user_id() if user_id is _UNSET else user_id
     trace_id = current_trace_id() if trace_id is _UNSET else trace_id
     now = timezone.now()
+    entity_id = str(entity_id)
+    user_id = None if user_id is None else str(user_id)
+    tenant_id = None if tenant_id is None else str(tenant_id)
     envelopes = []
     with transaction.atomic(using=using, savepoint=False):
         for topic in topics:
+            seq = append(
+                topic,
+                event=event,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                payload=payload,
+                user_id=user_id,
+                tenant_id=tenant_id,
+                trace_id=trace_id,
+                created_at=now,
+                using=using,
+            )
             envelopes.append(
                 build_event(
                     topic=topic,
-                    seq=next_seq(topic, using),
+                    seq=seq,
                     event=event,
                     entity_type=entity_type,
                     entity_id=entity_id,
@@ -94,23 +108,6 @@ def publish(
                     trace_id=trace_id,
                 )
             )
-        Event.objects.using(using).bulk_create(
-            [
-                Event(
-                    topic=envelope["topic"],
-                    seq=envelope["seq"],
-                    event=event,
-                    entity_type=entity_type,
-                    entity_id=envelope["data"]["entity_id"],
-                    payload=payload,
-                    user_id=envelope["data"]["user_id"],
-                    tenant_id=envelope["data"]["tenant_id"],
-                    trace_id=trace_id,
-                    created_at=now,
-                )
-                for envelope in envelopes
-            ]
-        )
     transaction.on_commit(lambda: send_events(envelopes), using=using)
     return envelopes
 

@@ -1,9 +1,11 @@
 """Reading and writing the event log: seq allocation, replay ranges, pruning."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.utils import timezone
 
@@ -34,6 +36,73 @@ def next_seq(topic: str, using: str = "default") -> int:
     row.last_seq += 1
     row.save(update_fields=["last_seq"])
     return row.last_seq
+
+
+# On PostgreSQL the seq and the log row go in one round trip: the counter's
+# upsert feeds the event's insert, under the same row lock.
+_APPEND_SQL = (
+    "WITH next AS ("
+    "INSERT INTO realtime_topic_sequence (topic, last_seq) VALUES (%s, 1) "
+    "ON CONFLICT (topic) DO UPDATE SET last_seq = realtime_topic_sequence.last_seq + 1 "
+    "RETURNING last_seq) "
+    "INSERT INTO realtime_event (topic, seq, event, entity_type, entity_id, "
+    "payload, user_id, tenant_id, trace_id, created_at) "
+    "SELECT %s, next.last_seq, %s, %s, %s, %s::jsonb, %s, %s, %s, %s FROM next "
+    "RETURNING seq"
+)
+
+
+def append(
+    topic: str,
+    *,
+    event: str,
+    entity_type: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    user_id: str | None,
+    tenant_id: str | None,
+    trace_id: str | None,
+    created_at: Any,
+    using: str = "default",
+) -> int:
+    """Log one event at its topic's next seq, which it returns.
+
+    Call inside the transaction that makes the change: the topic's counter
+    stays locked until commit.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _APPEND_SQL,
+                [
+                    topic,
+                    topic,
+                    event,
+                    entity_type,
+                    entity_id,
+                    json.dumps(payload, cls=DjangoJSONEncoder),
+                    user_id,
+                    tenant_id,
+                    trace_id,
+                    created_at,
+                ],
+            )
+            return int(cursor.fetchone()[0])
+    seq = next_seq(topic, using)
+    Event.objects.using(using).create(
+        topic=topic,
+        seq=seq,
+        event=event,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        payload=payload,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        trace_id=trace_id,
+        created_at=created_at,
+    )
+    return seq
 
 
 def current_seqs(topics: list[str]) -> dict[str, int]:
