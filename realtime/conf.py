@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     # than held with its backlog; it resumes with ``since``. Long enough for a
     # phone on a bad network, short next to the log's retention.
     "SEND_TIMEOUT": 10,
+    # Live events one WebSocket may have waiting to be sent. Beyond it events
+    # are dropped, which the next event that fits turns into a gap filled from
+    # the log; a client that far behind is soon dropped by SEND_TIMEOUT anyway.
+    "MAX_PENDING_EVENTS": 1000,
     # Open WebSocket connections one user may hold in one server process; the
     # next one gets "too_many_connections" and close 4429. A page per tab and a
     # few scripts stay far below it; a loop opening sockets does not.

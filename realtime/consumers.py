@@ -2,9 +2,11 @@
 
 It parses and validates each client message and dispatches it to a small
 handler named after its type; handlers refuse bad input by raising
-:class:`ClientError`, which becomes an ``error`` message. Live events from the
-channel layer pass a seq check (drop duplicates, fill gaps from the log), the
-subscriber's view, and go out. No traceback ever reaches a client.
+:class:`ClientError`, which becomes an ``error`` message. Live events come from
+the process's shared fan-out (``realtime/fanout.py``), wait in the connection's
+queue, and are sent by its own flusher task after a seq check (drop duplicates,
+fill gaps from the log) and the subscriber's view. No traceback ever reaches a
+client.
 """
 
 import asyncio
@@ -12,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from contextlib import suppress
 from typing import Any
 
@@ -22,7 +25,6 @@ from channels.sessions import InstanceSessionWrapper
 from django.utils import timezone
 
 from . import auth, metrics
-from .broadcast import EVENT_MESSAGE_TYPE
 from .conf import realtime_settings
 from .delivery import encode
 from .events import format_timestamp
@@ -72,6 +74,7 @@ CLEANUP_TIMEOUT = 5
 
 # Before authentication only these may be sent; anything else is answered with
 # an error and waits for an "auth".
+DELIVERED = metrics.DELIVERED.labels("websocket")
 PRE_AUTH_TYPES = frozenset({"auth", "ping"})
 
 
@@ -163,6 +166,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.stream: TopicStream | None = None
         self.auth_timer: asyncio.Task | None = None
         self.detach_watch: Any = None
+        # Live events from the process's fan-out wait here for the flusher task.
+        self.pending: deque[dict[str, Any]] = deque()
+        self.flusher: asyncio.Task | None = None
+        self.main_task: asyncio.Task | None = None
+        self.stopped = False
 
     def log_extra(self, **fields: Any) -> dict[str, Any]:
         """Fields for this connection's log lines (never a token or a payload)."""
@@ -173,8 +181,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         }
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.main_task = asyncio.current_task()
         try:
             await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            if not self.stopped:
+                raise
+            self.main_task.uncancel()  # stop(): the connection is over, not failed
         except Exception:
             # The dispatch loop died: the channel layer's receive raised (Redis
             # gone), or a handler could not reach the layer or the database.
@@ -195,7 +208,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.send_frame = frame_send(self.base_send)
-        self.stream = TopicStream(self.channel_layer, self.channel_name)
+        self.stream = TopicStream(self.channel_layer, self.channel_name, follower=self)
         self.rate_limiter = TokenBucket(
             realtime_settings.RATE_LIMIT_PER_SECOND, realtime_settings.RATE_LIMIT_BURST
         )
@@ -254,8 +267,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.accepted = False
             metrics.CONNECTIONS.labels("websocket").dec()
         if self.stream is not None and len(self.stream):
-            metrics.SUBSCRIPTIONS.dec(len(self.stream))
-            self.stream.subscriptions.clear()
+            self.stream.abandon_all()
+        self.pending.clear()
+        if self.flusher is not None and self.flusher is not asyncio.current_task():
+            self.flusher.cancel()
+
+    def stop(self) -> None:
+        """End the connection from a task other than its own (the flusher)."""
+        if not self.stopped and self.main_task is not None:
+            self.stopped = True
+            self.main_task.cancel()
 
     async def abandon(self, code: int, reason: str) -> None:
         """Close (if the socket still takes it) and leave the groups, best effort."""
@@ -275,22 +296,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.closer = asyncio.ensure_future(
                 self.close_with(CLOSE_INTERNAL_ERROR, "channel layer failed; resume")
             )
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Live events never touch the database on their common path, so they skip
-        # the per-message old-connection cleanup that channels does (a quarter of
-        # the CPU of a fan-out); a gap fill goes through database_sync_to_async,
-        # which does its own.
-        if message["type"] == EVENT_MESSAGE_TYPE:
-            try:
-                await self.realtime_event(message)
-            except StopConsumer:
-                raise
-            except Exception:
-                logger.exception("Delivering an event failed", extra=self.log_extra())
-                await self.close_with(CLOSE_INTERNAL_ERROR, "internal error")
-            return
-        await super().dispatch(message)
 
     # -- sending -------------------------------------------------------------
 
@@ -596,19 +601,47 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             reply["id"] = message_id
         await self.send_json(reply)
 
-    # -- channel-layer messages ----------------------------------------------
+    # -- live events -----------------------------------------------------------
 
-    async def realtime_event(self, message: dict[str, Any]) -> None:
+    def push(self, event: dict[str, Any]) -> None:
+        """Take a live event from the fan-out; the flusher task sends it.
+
+        Sending from a task of this connection's own keeps a client that reads
+        slowly from delaying anyone else's events.
+        """
+        if self.closing:
+            return
+        if len(self.pending) >= realtime_settings.MAX_PENDING_EVENTS:
+            metrics.DROPPED.labels("overflow").inc()
+            return
+        self.pending.append(event)
+        if self.flusher is None:
+            self.flusher = asyncio.get_running_loop().create_task(self.flush())
+
+    async def flush(self) -> None:
+        """Deliver the pending events in order, then end."""
+        try:
+            while self.pending and not self.closing:
+                await self.deliver(self.pending.popleft())
+        except StopConsumer:
+            self.stop()  # a slow consumer, dropped
+        except Exception:
+            logger.exception("Delivering an event failed", extra=self.log_extra())
+            await self.close_with(CLOSE_INTERNAL_ERROR, "internal error")
+        finally:
+            self.flusher = None
+
+    async def deliver(self, event: dict[str, Any]) -> None:
         """A live event: deliver it in seq order, repairing gaps from the log."""
         if self.closing:
             return
         try:
-            texts = await self.stream.accept(message["event"])
+            texts = await self.stream.accept(event)
         except GapNotRepairable as gap:
             logger.error(
                 "Unrepairable gap in %s",
                 gap,
-                extra=self.log_extra(topic=message["event"]["topic"]),
+                extra=self.log_extra(topic=event["topic"]),
             )
             # The client reconnects and resumes with since; the server then says
             # recovered: false for that topic and the client refetches it.
@@ -620,7 +653,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def send_text(self, text: str | None) -> None:
         if text is not None and not self.closing:
             await self.write({"type": "websocket.send", "text": text})
-            metrics.DELIVERED.labels("websocket").inc()
+            DELIVERED.inc()
+
+    # -- channel-layer messages ----------------------------------------------
 
     async def realtime_reauthorize(self, message: dict[str, Any]) -> None:
         """Access may have been lost: drop every topic the user may no longer see."""

@@ -40,7 +40,8 @@ DELIVERED = Counter(
 )
 DROPPED = Counter(
     "realtime_events_dropped",
-    "Events not passed on: duplicates, failed channel-layer sends, unrepairable gaps.",
+    "Events not passed on: duplicates, failed channel-layer sends, unrepairable "
+    "gaps, overflow of a connection's queue.",
     ["reason"],
 )
 CLOSED = Counter(

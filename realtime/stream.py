@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 
 from . import log, metrics
 from .delivery import encoding_cache
+from .fanout import Fanout, Follower, fanout_for
 from .log import Position
 from .permissions import Grant
 from .topics import format_cursor, group_name
@@ -44,9 +45,15 @@ def read_positions(topics: list[str], since: dict[str, int]) -> dict[str, Positi
 class TopicStream:
     """The topics of one client connection and its position in each."""
 
-    def __init__(self, layer: Any, channel_name: str) -> None:
+    def __init__(
+        self, layer: Any, channel_name: str, follower: Follower | None = None
+    ) -> None:
+        """Events arrive on ``channel_name``'s own group memberships, or, with a
+        ``follower``, through the process's shared fan-out (its ``push``)."""
         self.layer = layer
         self.channel_name = channel_name
+        self.follower = follower
+        self.fanout: Fanout | None = None
         self.subscriptions: dict[str, Subscription] = {}
 
     def __contains__(self, topic: str) -> bool:
@@ -71,7 +78,7 @@ class TopicStream:
         the read arrives live, and whatever came before is in the log.
         """
         for topic in grants:
-            await self.layer.group_add(group_name(topic), self.channel_name)
+            await self._follow(topic)
         positions = await database_sync_to_async(read_positions)(list(grants), since)
         for topic, grant in grants.items():
             self.subscriptions[topic] = Subscription(grant, positions[topic].current)
@@ -84,7 +91,31 @@ class TopicStream:
         for topic in topics:
             if self.subscriptions.pop(topic, None) is not None:
                 metrics.SUBSCRIPTIONS.dec()
-                await self.layer.group_discard(group_name(topic), self.channel_name)
+                await self._unfollow(topic)
+
+    async def _follow(self, topic: str) -> None:
+        if self.follower is None:
+            await self.layer.group_add(group_name(topic), self.channel_name)
+            return
+        if self.fanout is None or self.fanout.closed:
+            self.fanout = fanout_for(self.layer)
+        await self.fanout.follow(topic, self.follower)
+
+    async def _unfollow(self, topic: str) -> None:
+        if self.follower is None:
+            await self.layer.group_discard(group_name(topic), self.channel_name)
+        elif self.fanout is not None:
+            await self.fanout.unfollow(topic, self.follower)
+
+    def abandon_all(self) -> None:
+        """Forget every topic at once, for a connection that is gone: no event
+        reaches it any more; the shared groups are left in the background,
+        and a connection's own groups expire with the channel layer."""
+        if self.fanout is not None and self.follower is not None:
+            for topic in self.subscriptions:
+                self.fanout.abandon(topic, self.follower)
+        metrics.SUBSCRIPTIONS.dec(len(self.subscriptions))
+        self.subscriptions.clear()
 
     async def leave_all(self) -> None:
         await self.leave(self.topics())

@@ -19,6 +19,7 @@ from realtime.consumers import (
     CLOSE_INTERNAL_ERROR,
     CLOSE_TOO_MANY_CONNECTIONS,
     CLOSE_UNAUTHENTICATED,
+    RealtimeConsumer,
 )
 from realtime.layerwatch import LayerWatch
 
@@ -146,3 +147,25 @@ async def test_log_lines_carry_connection_and_user_never_the_token(
         assert record.user_id == str(user.pk)
         assert user.token not in str(record.__dict__)
     assert records[0].auth_method == "token"
+
+
+@override_settings(REALTIME={"MAX_PENDING_EVENTS": 1})
+async def test_a_socket_whose_queue_overflows_still_gets_every_event_in_order(
+    make_user, connect, publish_now, monkeypatch
+):
+    real_write = RealtimeConsumer.write
+
+    async def slow_write(self: RealtimeConsumer, frame: dict) -> None:
+        await asyncio.sleep(0.2)  # a client on a slow network
+        await real_write(self, frame)
+
+    monkeypatch.setattr(RealtimeConsumer, "write", slow_write)
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    for number in range(1, 6):  # faster than they leave: the queue overflows
+        await publish_now("room:a", "ADDED", number)
+    seqs = [(await client.expect("event"))["seq"] for _ in range(2)]
+    await client.assert_silent(0.5)  # the dropped ones wait for the next event
+    await publish_now("room:a", "ADDED", 6)  # ...which brings them from the log
+    seqs += [(await client.expect("event"))["seq"] for _ in range(4)]
+    assert seqs == [1, 2, 3, 4, 5, 6]

@@ -1,0 +1,201 @@
+"""The process's shared fan-out: one group membership per topic, however many
+sockets follow it, and every follower still gets every event.
+
+Each test states in its name what a client or an operator observes.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from realtime import fanout as fanout_module
+from realtime.broadcast import EVENT_MESSAGE_TYPE
+from realtime.fanout import Fanout, fanout_for
+from realtime.topics import group_name
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def members(layer: InMemoryChannelLayer, topic: str) -> set[str]:
+    """The channels in the topic's group, as the layer itself holds them."""
+    return set(layer.groups.get(group_name(topic), {}))
+
+
+class Collector:
+    """A follower that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    def push(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        self.arrived.set()
+
+
+def event(topic: str, seq: int) -> dict[str, Any]:
+    return {"type": "event", "topic": topic, "seq": seq, "event": "ADDED"}
+
+
+async def send(layer: Any, topic: str, seq: int) -> None:
+    await layer.group_send(
+        group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event(topic, seq)}
+    )
+
+
+async def wait_for(condition: Any, timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 (state changed by other tasks)
+            await asyncio.sleep(0.01)
+
+
+async def test_many_sockets_on_a_topic_make_one_group_member_and_all_get_events(
+    make_user, connect, publish_now, monkeypatch
+):
+    layer = get_channel_layer()  # in memory or Redis: watch what it is asked
+    joined: list[tuple[str, str]] = []
+    left: list[tuple[str, str]] = []
+    real_add, real_discard = layer.group_add, layer.group_discard
+
+    async def group_add(group: str, channel: str) -> None:
+        joined.append((group, channel))
+        await real_add(group, channel)
+
+    async def group_discard(group: str, channel: str) -> None:
+        left.append((group, channel))
+        await real_discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
+    monkeypatch.setattr(layer, "group_discard", group_discard)
+    topic_group = group_name("room:a")
+    clients = []
+    for index in range(5):
+        client = await connect(await make_user(f"user{index}"))
+        await client.subscribe("room:a")
+        clients.append(client)
+    fanout_joins = [
+        (group, channel) for group, channel in joined if group == topic_group
+    ]
+    assert len(fanout_joins) == 1
+    await publish_now("room:a", "ADDED", 1, text="hi")
+    for client in clients:
+        received = await client.expect("event")
+        assert (received["topic"], received["seq"]) == ("room:a", 1)
+    for client in clients[:4]:
+        await client.close()
+    assert not [group for group, _ in left if group == topic_group]  # one still follows
+    await clients[4].close()
+    await wait_for(lambda: fanout_joins[0] in left)
+
+
+async def test_unsubscribing_socket_stops_receiving_while_others_go_on(
+    make_user, connect, publish_now
+):
+    ann, bea = (
+        await connect(await make_user("ann")),
+        await connect(await make_user("bea")),
+    )
+    await ann.subscribe("room:a")
+    await bea.subscribe("room:a")
+    await ann.send({"type": "unsubscribe", "topics": ["room:a"]})
+    await ann.expect("unsubscribed")
+    await publish_now("room:a", "ADDED", 1)
+    assert (await bea.expect("event"))["seq"] == 1
+    await ann.assert_silent()
+
+
+async def test_a_follower_that_fails_does_not_keep_the_event_from_the_others(
+    caplog,
+):
+    layer = InMemoryChannelLayer()
+    fanout = Fanout(layer)
+
+    class Broken:
+        def push(self, event: dict[str, Any]) -> None:
+            raise RuntimeError("broken follower")
+
+    healthy = Collector()
+    await fanout.follow("room:a", Broken())
+    await fanout.follow("room:a", healthy)
+    with caplog.at_level(logging.ERROR, logger="realtime.fanout"):
+        await send(layer, "room:a", 1)
+        await asyncio.wait_for(healthy.arrived.wait(), 5)
+    assert healthy.events == [event("room:a", 1)]
+    assert "refused an event of room:a" in caplog.text
+    await fanout.unfollow("room:a", healthy)
+
+
+async def test_events_of_other_topics_reach_only_their_followers():
+    layer = InMemoryChannelLayer()
+    fanout = Fanout(layer)
+    on_a, on_b = Collector(), Collector()
+    await fanout.follow("room:a", on_a)
+    await fanout.follow("room:b", on_b)
+    await send(layer, "room:b", 1)
+    await send(layer, "room:a", 1)
+    await send(layer, "room:a", 2)
+    await wait_for(lambda: len(on_a.events) == 2 and len(on_b.events) == 1)
+    assert [e["seq"] for e in on_a.events] == [1, 2]  # in the order sent
+    assert [e["topic"] for e in on_b.events] == ["room:b"]
+    await fanout.unfollow("room:a", on_a)
+    await fanout.unfollow("room:b", on_b)
+
+
+async def test_the_last_follower_leaving_leaves_the_group_and_stops_the_fanout():
+    layer = InMemoryChannelLayer()
+    fanout = fanout_for(layer)
+    first, second = Collector(), Collector()
+    await fanout.follow("room:a", first)
+    await fanout.follow("room:a", second)
+    await fanout.unfollow("room:a", first)
+    assert members(layer, "room:a") and not fanout.closed
+    fanout.abandon("room:a", second)  # a connection that is gone: no waiting
+    await wait_for(lambda: fanout.closed)
+    assert not members(layer, "room:a")
+    assert fanout_for(layer) is not fanout  # the next follower starts afresh
+
+
+async def test_after_the_layer_loses_its_groups_the_next_follower_joins_again():
+    layer = InMemoryChannelLayer()
+    fanout = Fanout(layer)
+    before, after = Collector(), Collector()
+    await fanout.follow("room:a", before)
+    await layer.flush()  # what a Redis restart does to the groups
+    fanout.forget_groups()  # what the layer watch tells the fan-out
+    await fanout.follow("room:a", after)
+    assert members(layer, "room:a")
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: after.events)
+    assert after.events == [event("room:a", 1)]
+
+
+async def test_followed_groups_are_renewed_before_the_layer_expires_them(
+    monkeypatch,
+):
+    monkeypatch.setattr(fanout_module, "REJOIN_INTERVAL", 0.05)
+    layer = InMemoryChannelLayer()
+    fanout = Fanout(layer)
+    follower = Collector()
+    await fanout.follow("room:a", follower)
+    layer.groups[group_name("room:a")].clear()  # as if the membership expired
+    await wait_for(lambda: members(layer, "room:a"))
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: follower.events)
+    await fanout.unfollow("room:a", follower)
+
+
+async def test_a_group_the_layer_refuses_leaves_no_follower_behind():
+    layer = InMemoryChannelLayer()
+    fanout = Fanout(layer)
+
+    async def refuse(group: str, channel: str) -> None:
+        raise ConnectionError("Redis is down")
+
+    layer.group_add = refuse
+    with pytest.raises(ConnectionError):
+        await fanout.follow("room:a", Collector())
+    assert "room:a" not in fanout.followers
+    assert fanout.closed  # nothing follows anything: nothing keeps running
