@@ -166,8 +166,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.stream: TopicStream | None = None
         self.auth_timer: asyncio.Task | None = None
         self.detach_watch: Any = None
-        # Live events from the process's fan-out wait here for the flusher task.
-        self.pending: deque[dict[str, Any]] = deque()
+        # Live events from the process's fan-out wait here for the flusher task;
+        # both exist only while there is something to send (memory per socket).
+        self.pending: deque[dict[str, Any]] | None = None
         self.flusher: asyncio.Task | None = None
         self.main_task: asyncio.Task | None = None
         self.stopped = False
@@ -268,7 +269,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             metrics.CONNECTIONS.labels("websocket").dec()
         if self.stream is not None and len(self.stream):
             self.stream.abandon_all()
-        self.pending.clear()
+        self.pending = None
         if self.flusher is not None and self.flusher is not asyncio.current_task():
             self.flusher.cancel()
 
@@ -311,6 +312,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(frame)
         except TimeoutError:
             await self.drop_slow_consumer()
+        except OSError:
+            # The client went away mid-send (uvicorn's ClientDisconnected): its
+            # disconnect message follows and ends this consumer; nothing failed.
+            self.closing = True
 
     async def drop_slow_consumer(self) -> None:
         self.closing = True
@@ -611,12 +616,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """
         if self.closing:
             return
-        if len(self.pending) >= realtime_settings.MAX_PENDING_EVENTS:
-            metrics.DROPPED.labels("overflow").inc()
-            return
-        self.pending.append(event)
         if self.flusher is None:
+            self.pending = deque((event,))
             self.flusher = asyncio.get_running_loop().create_task(self.flush())
+        elif len(self.pending) < realtime_settings.MAX_PENDING_EVENTS:
+            self.pending.append(event)
+        else:
+            metrics.DROPPED.labels("overflow").inc()
 
     async def flush(self) -> None:
         """Deliver the pending events in order, then end."""
@@ -629,7 +635,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.exception("Delivering an event failed", extra=self.log_extra())
             await self.close_with(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
-            self.flusher = None
+            self.flusher = self.pending = None
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """A live event: deliver it in seq order, repairing gaps from the log."""

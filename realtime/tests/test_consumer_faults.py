@@ -14,6 +14,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
+from uvicorn.protocols.utils import ClientDisconnected
 
 from realtime.consumers import (
     CLOSE_INTERNAL_ERROR,
@@ -169,3 +170,17 @@ async def test_a_socket_whose_queue_overflows_still_gets_every_event_in_order(
     await publish_now("room:a", "ADDED", 6)  # ...which brings them from the log
     seqs += [(await client.expect("event"))["seq"] for _ in range(4)]
     assert seqs == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_client_gone_mid_send_ends_quietly_without_an_error_log(caplog):
+    consumer = RealtimeConsumer()
+
+    async def gone(frame: dict) -> None:
+        raise ClientDisconnected()
+
+    consumer.send_frame = gone
+    with caplog.at_level(logging.ERROR):
+        await consumer.send_json({"type": "pong"})
+        await consumer.send_json({"type": "pong"})  # nothing more is attempted
+    assert consumer.closing
+    assert not caplog.records
