@@ -52,7 +52,7 @@ SCENARIOS = {
 # (without realtime, with realtime), interleaved so drift hits both alike.
 WRITE_WRITERS = 4
 WRITE_SECONDS = 8.0
-WRITE_ROUNDS = 2
+WRITE_ROUNDS = 3
 # Subscriber accounts the connections share (tokens are reused round-robin).
 SUBSCRIBER_USERS = 200
 # The targets of issue 6; reported, never asserted.

@@ -48,18 +48,25 @@ _registry: dict[type[models.Model], Registration] = {}
 def _serializer_func(serializer: Any) -> SerializeFunc:
     """Accept a DRF serializer class or a plain ``instance -> dict`` function.
 
-    A DRF serializer is built once per thread and asked for each instance's
-    ``to_representation()``, as DRF itself uses a nested serializer: building
-    one binds all its fields again, which cost more than the rest of publishing.
+    A DRF serializer is built once and asked for each instance's
+    ``to_representation()``, as DRF itself shares one child serializer between
+    all the rows of a list: it keeps no state between calls. Building one per
+    change bound all its fields again, which cost more than the rest of
+    publishing (Django serves each request in a new thread, so a per-thread
+    copy would be rebuilt every time too).
     """
     if isinstance(serializer, type) and hasattr(serializer, "to_representation"):
-        built = threading.local()
+        shared: list[Any] = []
+        lock = threading.Lock()
 
         def serialize(instance: Any) -> dict[str, Any]:
-            reused = getattr(built, "serializer", None)
-            if reused is None:
-                reused = built.serializer = serializer()
-            return dict(reused.to_representation(instance))
+            if not shared:
+                with lock:
+                    if not shared:
+                        built = serializer()
+                        built.fields  # noqa: B018 (bind every field before sharing)
+                        shared.append(built)
+            return dict(shared[0].to_representation(instance))
 
         return serialize
     if callable(serializer):
