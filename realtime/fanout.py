@@ -111,7 +111,10 @@ class Fanout:
                 if topic not in self.joined:
                     await self.layer.group_add(group_name(topic), await self.channel())
                     self.joined.add(topic)
-                self.followers.setdefault(topic, set()).add(follower)
+                followers = self.followers.setdefault(topic, set())
+                if follower in followers:
+                    self.held -= 1  # already held for this follower and topic
+                followers.add(follower)
         except BaseException:
             self._release()
             raise

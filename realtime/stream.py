@@ -77,9 +77,18 @@ class TopicStream:
         The group is joined before positions are read: whatever commits after
         the read arrives live, and whatever came before is in the log.
         """
-        for topic in grants:
-            await self._follow(topic)
-        positions = await database_sync_to_async(read_positions)(list(grants), since)
+        followed = []
+        try:
+            for topic in grants:
+                await self._follow(topic)
+                followed.append(topic)
+            positions = await database_sync_to_async(read_positions)(
+                list(grants), since
+            )
+        except BaseException:
+            for topic in followed:  # none of them is followed after all
+                self._abandon(topic)
+            raise
         for topic, grant in grants.items():
             self.subscriptions[topic] = Subscription(grant, positions[topic].current)
             metrics.REPLAYED.inc(len(positions[topic].replay))
@@ -101,6 +110,11 @@ class TopicStream:
             self.fanout = fanout_for(self.layer)
         await self.fanout.follow(topic, self.follower)
 
+    def _abandon(self, topic: str) -> None:
+        # A connection's own memberships expire with the channel layer.
+        if self.fanout is not None and self.follower is not None:
+            self.fanout.abandon(topic, self.follower)
+
     async def _unfollow(self, topic: str) -> None:
         if self.follower is None:
             await self.layer.group_discard(group_name(topic), self.channel_name)
@@ -111,9 +125,8 @@ class TopicStream:
         """Forget every topic at once, for a connection that is gone: no event
         reaches it any more; the shared groups are left in the background,
         and a connection's own groups expire with the channel layer."""
-        if self.fanout is not None and self.follower is not None:
-            for topic in self.subscriptions:
-                self.fanout.abandon(topic, self.follower)
+        for topic in self.subscriptions:
+            self._abandon(topic)
         metrics.SUBSCRIPTIONS.dec(len(self.subscriptions))
         self.subscriptions.clear()
 

@@ -199,3 +199,18 @@ async def test_a_group_the_layer_refuses_leaves_no_follower_behind():
         await fanout.follow("room:a", Collector())
     assert "room:a" not in fanout.followers
     assert fanout.closed  # nothing follows anything: nothing keeps running
+
+
+async def test_a_subscribe_whose_position_read_fails_leaves_no_follower_behind(
+    make_user, connect, monkeypatch
+):
+    def database_gone(*args: Any) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("realtime.stream.read_positions", database_gone)
+    client = await connect(await make_user("ann"))
+    fanout = fanout_for(get_channel_layer())  # the one the socket will use
+    await client.send({"type": "subscribe", "topics": ["room:a"], "id": 1})
+    assert (await client.expect("error"))["code"] == "unavailable"
+    await wait_for(lambda: fanout.closed)  # nothing follows anything any more
+    assert "room:a" not in fanout.followers
