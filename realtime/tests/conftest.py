@@ -123,3 +123,25 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     yield _connect
     for client in clients:
         await client.close()
+
+
+@pytest.fixture
+def group_calls(monkeypatch: Any) -> tuple[list, list]:
+    """``joined, left = group_calls``: every ``(group, channel)`` the channel
+    layer (in memory or Redis) is asked to add and to discard from now on."""
+    layer = get_channel_layer()
+    joined: list[tuple[str, str]] = []
+    left: list[tuple[str, str]] = []
+    real_add, real_discard = layer.group_add, layer.group_discard
+
+    async def group_add(group: str, channel: str) -> None:
+        joined.append((group, channel))
+        await real_add(group, channel)
+
+    async def group_discard(group: str, channel: str) -> None:
+        left.append((group, channel))
+        await real_discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
+    monkeypatch.setattr(layer, "group_discard", group_discard)
+    return joined, left

@@ -53,23 +53,9 @@ async def wait_for(condition: Any, timeout: float = 5) -> None:
 
 
 async def test_many_sockets_on_a_topic_make_one_group_member_and_all_get_events(
-    make_user, connect, publish_now, monkeypatch
+    make_user, connect, publish_now, group_calls
 ):
-    layer = get_channel_layer()  # in memory or Redis: watch what it is asked
-    joined: list[tuple[str, str]] = []
-    left: list[tuple[str, str]] = []
-    real_add, real_discard = layer.group_add, layer.group_discard
-
-    async def group_add(group: str, channel: str) -> None:
-        joined.append((group, channel))
-        await real_add(group, channel)
-
-    async def group_discard(group: str, channel: str) -> None:
-        left.append((group, channel))
-        await real_discard(group, channel)
-
-    monkeypatch.setattr(layer, "group_add", group_add)
-    monkeypatch.setattr(layer, "group_discard", group_discard)
+    joined, left = group_calls  # in memory or Redis: watch what the layer is asked
     topic_group = group_name("room:a")
     clients = []
     for index in range(5):

@@ -276,22 +276,9 @@ async def test_idle_stream_gets_keep_alive_comments(make_user, sse):
 
 
 async def test_client_going_away_leaves_every_group_and_stops_the_keepalive(
-    make_user, monkeypatch
+    make_user, group_calls
 ):
-    layer = get_channel_layer()
-    joined, left = [], []
-    real_add, real_discard = layer.group_add, layer.group_discard
-
-    async def group_add(group: str, channel: str) -> None:
-        joined.append((group, channel))
-        await real_add(group, channel)
-
-    async def group_discard(group: str, channel: str) -> None:
-        left.append((group, channel))
-        await real_discard(group, channel)
-
-    monkeypatch.setattr(layer, "group_add", group_add)
-    monkeypatch.setattr(layer, "group_discard", group_discard)
+    joined, left = group_calls
     user = await make_user("ann")
     client = await SseClient.open(
         "/realtime/sse/?topics=room:a,room:b", token=user.token
