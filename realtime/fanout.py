@@ -154,8 +154,12 @@ class Fanout:
             self._release()
 
     def forget_groups(self) -> None:
-        """The layer lost its groups: join again on the next follow."""
+        """The layer lost its groups: join again on the next follow, and hear
+        of the next loss too (the watch calls back once per failure)."""
         self.joined.clear()
+        watch = watch_for(self.layer)
+        if watch is not None and not self.closed:
+            self._detach_watch = watch.attach(self.forget_groups)
 
     def _release(self) -> None:
         self.held -= 1

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.test import override_settings
 
 from realtime import fanout as fanout_module
 from realtime.broadcast import EVENT_MESSAGE_TYPE
 from realtime.fanout import Fanout, fanout_for
+from realtime.layerwatch import LayerWatch
 from realtime.topics import group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,3 +202,24 @@ async def test_a_subscribe_whose_position_read_fails_leaves_no_follower_behind(
     assert (await client.expect("error"))["code"] == "unavailable"
     await wait_for(lambda: fanout.closed)  # nothing follows anything any more
     assert "room:a" not in fanout.followers
+
+
+async def test_every_time_the_watch_finds_the_groups_lost_the_fanout_joins_again(
+    monkeypatch,
+):
+    layer = InMemoryChannelLayer()
+    with override_settings(
+        REALTIME={"LAYER_CHECK_INTERVAL": 0.05, "LAYER_CHECK_TIMEOUT": 0.3}
+    ):
+        watch = LayerWatch(layer)
+        monkeypatch.setattr(fanout_module, "watch_for", lambda layer: watch)
+        fanout = Fanout(layer)
+        try:
+            for _ in range(2):  # a second Redis restart as well as the first
+                await fanout.follow("room:a", Collector())
+                assert "room:a" in fanout.joined
+                await asyncio.sleep(0.3)  # the watch holds its check group again
+                await layer.flush()
+                await wait_for(lambda: "room:a" not in fanout.joined)
+        finally:
+            watch.task.cancel()
