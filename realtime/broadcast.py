@@ -24,8 +24,9 @@ from django.utils import timezone
 from . import metrics
 from .conf import realtime_settings
 from .context import current_trace_id, current_user_id
-from .events import ENTITY_TYPE_PATTERN, EVENT_NAME_PATTERN, build_event
+from .events import ENTITY_TYPE_PATTERN, EVENT_NAME_PATTERN
 from .log import append, prune_expired
+from .models import Event
 from .topics import group_name, is_valid_topic, user_group_name
 
 logger = logging.getLogger(__name__)
@@ -79,35 +80,24 @@ def publish(
     entity_id = str(entity_id)
     user_id = None if user_id is None else str(user_id)
     tenant_id = None if tenant_id is None else str(tenant_id)
-    envelopes = []
     with transaction.atomic(using=using, savepoint=False):
-        for topic in topics:
-            seq = append(
-                topic,
-                event=event,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                payload=payload,
-                user_id=user_id,
-                tenant_id=tenant_id,
-                trace_id=trace_id,
-                created_at=now,
-                using=using,
-            )
-            envelopes.append(
-                build_event(
+        envelopes = [
+            append(
+                Event(
                     topic=topic,
-                    seq=seq,
                     event=event,
                     entity_type=entity_type,
                     entity_id=entity_id,
                     payload=payload,
                     user_id=user_id,
                     tenant_id=tenant_id,
-                    timestamp=now,
                     trace_id=trace_id,
-                )
-            )
+                    created_at=now,
+                ),
+                using,
+            ).as_envelope()
+            for topic in topics
+        ]
     transaction.on_commit(lambda: send_events(envelopes), using=using)
     return envelopes
 

@@ -52,57 +52,34 @@ _APPEND_SQL = (
 )
 
 
-def append(
-    topic: str,
-    *,
-    event: str,
-    entity_type: str,
-    entity_id: str,
-    payload: dict[str, Any],
-    user_id: str | None,
-    tenant_id: str | None,
-    trace_id: str | None,
-    created_at: Any,
-    using: str = "default",
-) -> int:
-    """Log one event at its topic's next seq, which it returns.
+def append(row: Event, using: str = "default") -> Event:
+    """Give an unsaved log row its topic's next seq and write it; returns it.
 
     Call inside the transaction that makes the change: the topic's counter
     stays locked until commit.
     """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _APPEND_SQL,
-                [
-                    topic,
-                    topic,
-                    event,
-                    entity_type,
-                    entity_id,
-                    json.dumps(payload, cls=DjangoJSONEncoder),
-                    user_id,
-                    tenant_id,
-                    trace_id,
-                    created_at,
-                ],
-            )
-            return int(cursor.fetchone()[0])
-    seq = next_seq(topic, using)
-    Event.objects.using(using).create(
-        topic=topic,
-        seq=seq,
-        event=event,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        payload=payload,
-        user_id=user_id,
-        tenant_id=tenant_id,
-        trace_id=trace_id,
-        created_at=created_at,
-    )
-    return seq
+    if connections[using].vendor != "postgresql":
+        row.seq = next_seq(row.topic, using)
+        row.save(using=using, force_insert=True)
+        return row
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            _APPEND_SQL,
+            [
+                row.topic,
+                row.topic,
+                row.event,
+                row.entity_type,
+                row.entity_id,
+                json.dumps(row.payload, cls=DjangoJSONEncoder),
+                row.user_id,
+                row.tenant_id,
+                row.trace_id,
+                row.created_at,
+            ],
+        )
+        row.seq = int(cursor.fetchone()[0])
+    return row
 
 
 def current_seqs(topics: list[str]) -> dict[str, int]:
