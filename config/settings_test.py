@@ -11,7 +11,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES
+from .settings import CHANNEL_LAYERS, DATABASES
 
 # A test database of this run's own, so two runs on one machine do not collide.
 # For SQLite a file, not memory: consumers do their database work in other
@@ -25,3 +25,8 @@ if _database["ENGINE"].endswith("sqlite3"):
     }
 else:
     _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}
+
+# Likewise a Redis key prefix of this run's own: the suite empties the channel
+# layer around every test, which must not touch another run's keys.
+if "CONFIG" in CHANNEL_LAYERS["default"] and "REDIS_PREFIX" not in os.environ:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{os.getpid()}"

@@ -7,12 +7,22 @@ Projects that register their own models can use it in their tests::
     await client.subscribe("gift-list:17")
 """
 
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 # How long a test waits for a message that should come; generous for slow CI.
 RECEIVE_TIMEOUT = 5
+
+# Every client not yet closed, so that a test's teardown can close what the test
+# left open (a refused handshake included: channels' denier keeps reading the
+# channel layer until its client disconnects).
+_open_clients: list["SocketClient"] = []
 
 
 class SocketClient:
@@ -31,6 +41,7 @@ class SocketClient:
     ) -> "SocketClient":
         """Open a connection; ``.connected`` says whether the handshake passed."""
         client = cls(WebsocketCommunicator(application, path, headers=headers or []))
+        _open_clients.append(client)
         client.connected, _ = await client.communicator.connect()
         return client
 
@@ -79,4 +90,69 @@ class SocketClient:
         return (await self.receive_until("subscribed"))[-1]
 
     async def close(self) -> None:
+        if self in _open_clients:
+            _open_clients.remove(self)
         await self.communicator.disconnect()
+
+
+async def close_open_clients() -> None:
+    """Close every client still open: for a test's teardown, before it empties
+    the channel layer, so that no application instance is still reading it."""
+    while _open_clients:
+        await _open_clients[-1].close()
+
+
+async def stop_leftover_tasks(timeout: float = 10) -> None:
+    """Cancel the tasks a test left on its event loop and wait for them.
+
+    Raises ``AssertionError`` with each task's stack if any is still running
+    after ``timeout`` seconds, instead of letting the loop's shutdown wait on it
+    forever.
+    """
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return
+    _, pending = await asyncio.wait(leftovers, timeout=timeout)
+    if pending:
+        raise AssertionError(
+            f"{len(pending)} task(s) did not stop within {timeout}s of being "
+            "cancelled:\n" + describe_tasks(pending)
+        )
+
+
+@asynccontextmanager
+async def empty_channel_layer(timeout: float = 30) -> AsyncIterator[Any]:
+    """Around a test: start it on an empty channel layer (in memory or Redis);
+    after it, close the clients it left open, stop its leftover tasks, and empty
+    the layer again. A step that hangs fails with the stacks of what waits,
+    rather than hanging the run."""
+    layer = get_channel_layer()
+    await _flush(layer, timeout)
+    yield layer
+    await close_open_clients()
+    await stop_leftover_tasks()
+    await _flush(layer, timeout)
+
+
+async def _flush(layer: Any, timeout: float) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await layer.flush()
+    except TimeoutError:
+        cleaners = getattr(layer, "receive_cleaners", [])
+        raise AssertionError(
+            f"Emptying the channel layer took over {timeout}s. Its pending "
+            f"receive cleaners: {cleaners!r}. Tasks of this loop:\n"
+            + describe_tasks(asyncio.all_tasks())
+        ) from None
+
+
+def describe_tasks(tasks: Any) -> str:
+    """Each task's name and stack, for a failure message."""
+    out = io.StringIO()
+    for task in tasks:
+        task.print_stack(file=out)
+    return out.getvalue()

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.test import Client as HttpClient
 from rest_framework.authtoken.models import Token
 
@@ -14,17 +13,16 @@ from giftlists import services
 from giftlists.models import Gift
 from realtime.events import validation_errors
 from realtime.models import Event
-from realtime.testing import SocketClient
+from realtime.testing import SocketClient, empty_channel_layer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 async def fresh_channel_layer():
-    layer = get_channel_layer()
-    await layer.flush()
-    yield
-    await layer.flush()
+    """Each test starts with an empty channel layer and leaves nothing behind."""
+    async with empty_channel_layer():
+        yield
 
 
 @pytest.fixture

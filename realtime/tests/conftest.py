@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 from realtime.broadcast import publish
 from realtime.permissions import TopicPolicy, register_policy, unregister_policy
-from realtime.testing import SocketClient
+from realtime.testing import SocketClient, empty_channel_layer
 
 
 class RoomPolicy(TopicPolicy):
@@ -55,11 +55,9 @@ def test_policies() -> Any:
 
 @pytest.fixture(autouse=True)
 async def fresh_channel_layer() -> AsyncIterator[None]:
-    """Each test starts with an empty channel layer (in memory or Redis)."""
-    layer = get_channel_layer()
-    await layer.flush()
-    yield
-    await layer.flush()
+    """Each test starts with an empty channel layer and leaves nothing behind."""
+    async with empty_channel_layer():
+        yield
 
 
 def make_user_sync(username: str, **extra: Any) -> Any:
