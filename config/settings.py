@@ -157,11 +157,12 @@ def channel_layers_from_env() -> dict:
         )
     host = {
         "address": redis_url,
-        # redis-py 8 defaults socket_timeout to 5 s, the layer's own blocking
-        # receive time, which kills idle receive loops; 30 s leaves headroom.
-        "socket_timeout": 30,
-        # redis-py 8 caps the async pool at 100 connections, which mass
-        # disconnects exceed; group_discard then fails and leaves stale members.
+        # No socket_timeout: redis-py enforces it with asyncio.wait_for, which on
+        # Python 3.11 can swallow a task's cancellation, and then timeouts and
+        # shutdowns around the layer hang. The layer's blocking receives time
+        # out on the server (5 s), and the layer watch notices a Redis that
+        # stops answering. A bounded pool keeps mass disconnects from opening
+        # a connection each.
         "max_connections": 1000,
     }
     layer_config: dict = {

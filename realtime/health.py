@@ -27,7 +27,10 @@ def _database_answers() -> None:
 
 async def _check(name: str, check: object) -> str | None:
     try:
-        await asyncio.wait_for(check, CHECK_TIMEOUT)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a
+        # cancellation that arrives as the awaited call completes.
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await check
     except Exception as error:
         logger.warning("Readiness check %s failed: %r", name, error)
         return f"{type(error).__name__}"

@@ -72,8 +72,9 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     assert found["layer"] == "channels_redis.core.RedisChannelLayer"
     host = found["layer_config"]["hosts"][0]
     assert host["address"] == "redis://cache.example:6380/2"
-    # redis-py 8's defaults drop idle receivers and cap the pool: both raised.
-    assert host["socket_timeout"] >= 30 and host["max_connections"] >= 1000
+    # No socket timeout (redis-py would enforce it with a cancellation-losing
+    # wait_for); a pool large enough for mass disconnects.
+    assert "socket_timeout" not in host and host["max_connections"] >= 1000
 
 
 def test_a_pool_size_pools_postgresql_connections_and_leaves_sqlite_alone():

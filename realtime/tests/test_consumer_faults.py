@@ -87,6 +87,24 @@ async def test_the_watch_calls_back_when_the_layer_loses_its_groups():
             watch.task.cancel()
 
 
+async def test_the_watch_stops_whenever_it_is_cancelled():
+    """A shutdown (or a test's end) cancels the watch at any point of a check;
+    on the configured layer, in memory or Redis, it must then stop, not run on."""
+    layer = get_channel_layer()
+    with override_settings(
+        REALTIME={"LAYER_CHECK_INTERVAL": 0.01, "LAYER_CHECK_TIMEOUT": 1}
+    ):
+        for attempt in range(40):
+            watch = LayerWatch(layer)
+            await asyncio.sleep(attempt * 0.0013)  # another point of the check
+            watch.task.cancel()
+            _, running = await asyncio.wait([watch.task], timeout=2)
+            while not watch.task.done():  # leave nothing running behind
+                watch.task.cancel()
+                await asyncio.sleep(0.01)
+            assert not running, f"attempt {attempt}: the watch ran on after cancel()"
+
+
 async def session_socket(user):
     http = HttpClient()
     await sync_to_async(http.force_login)(user)
