@@ -39,6 +39,9 @@ RETRY_DELAY = 1.0
 # A group nobody joins: sending to it is a round trip to the layer, nothing more.
 PROBE_GROUP = "rt-probe"
 PROBE_MESSAGE_TYPE = "realtime.probe"
+# Seconds a round trip to the layer vouches for it: a burst of handshakes makes
+# a few probes, not one each.
+PROBE_INTERVAL = 0.5
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -100,6 +103,8 @@ class Fanout:
             weakref.WeakValueDictionary()
         )
         self._channel: asyncio.Future | None = None
+        self._loop = asyncio.get_running_loop()
+        self._answered = -PROBE_INTERVAL  # when the layer last answered a follow
         self._tasks: list[asyncio.Task] = []
         watch = watch_for(layer)
         self._detach_watch = watch.attach(self.forget_groups) if watch else None
@@ -164,6 +169,7 @@ class Fanout:
                 joined_now = key not in self.joined
                 if joined_now:
                     await self.layer.group_add(group, await self.channel())
+                    self._answered = self._loop.time()
                     self.joined.add(key)
                     self.groups[key] = group
                 followers = self.followers.setdefault(key, set())
@@ -173,16 +179,17 @@ class Fanout:
         except BaseException:
             self._release()
             raise
-        if not joined_now:
+        if not joined_now and self._loop.time() - self._answered > PROBE_INTERVAL:
             # The shared membership was joined earlier, and the layer may have
-            # gone down since (the watch notices within its interval): one round
+            # gone down since (the watch notices within its interval): a round
             # trip to an empty group proves it answers now, so a follow never
-            # succeeds silently on a dead layer.
+            # succeeds silently on a layer that has been dead for a while.
             try:
                 await self.layer.group_send(PROBE_GROUP, {"type": PROBE_MESSAGE_TYPE})
             except BaseException:
                 self._abandon(key, follower)
                 raise
+            self._answered = self._loop.time()
 
     async def _unfollow(self, key: Any, follower: Any) -> None:
         if self._drop(key, follower):
