@@ -39,9 +39,6 @@ RETRY_DELAY = 1.0
 # A group nobody joins: sending to it is a round trip to the layer, nothing more.
 PROBE_GROUP = "rt-probe"
 PROBE_MESSAGE_TYPE = "realtime.probe"
-# Seconds a round trip to the layer vouches for it: a burst of handshakes makes
-# a few probes, not one each.
-PROBE_INTERVAL = 0.5
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -99,12 +96,10 @@ class Fanout:
         self.joined: set[Any] = set()
         self.closed = False
         self.held = 0  # follows in progress or in place; at 0 the fan-out stops
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+        self._locks: weakref.WeakValueDictionary[Any, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
         self._channel: asyncio.Future | None = None
-        self._loop = asyncio.get_running_loop()
-        self._answered = -PROBE_INTERVAL  # when the layer last answered a follow
         self._tasks: list[asyncio.Task] = []
         watch = watch_for(layer)
         self._detach_watch = watch.attach(self.forget_groups) if watch else None
@@ -169,7 +164,6 @@ class Fanout:
                 joined_now = key not in self.joined
                 if joined_now:
                     await self.layer.group_add(group, await self.channel())
-                    self._answered = self._loop.time()
                     self.joined.add(key)
                     self.groups[key] = group
                 followers = self.followers.setdefault(key, set())
@@ -179,17 +173,16 @@ class Fanout:
         except BaseException:
             self._release()
             raise
-        if not joined_now and self._loop.time() - self._answered > PROBE_INTERVAL:
+        if not joined_now:
             # The shared membership was joined earlier, and the layer may have
             # gone down since (the watch notices within its interval): a round
             # trip to an empty group proves it answers now, so a follow never
-            # succeeds silently on a layer that has been dead for a while.
+            # succeeds silently on a dead layer.
             try:
                 await self.layer.group_send(PROBE_GROUP, {"type": PROBE_MESSAGE_TYPE})
             except BaseException:
                 self._abandon(key, follower)
                 raise
-            self._answered = self._loop.time()
 
     async def _unfollow(self, key: Any, follower: Any) -> None:
         if self._drop(key, follower):
