@@ -207,15 +207,12 @@ def _send_reauthorize(user_ids: list[str], ended_sessions: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    extra: dict[str, Any] = {}
+    message: dict[str, Any] = {"type": REAUTHORIZE_MESSAGE_TYPE}
     if ended_sessions:
-        extra["ended_sessions"] = ended_sessions
+        message["ended_sessions"] = ended_sessions
 
     async def send_all() -> None:
         for user_id in user_ids:
-            # A process's fan-out receives all its users' messages on one
-            # channel, so each message names its user.
-            message = {"type": REAUTHORIZE_MESSAGE_TYPE, "user_id": user_id, **extra}
             await layer.group_send(user_group_name(user_id), message)
 
     try:

@@ -5,9 +5,8 @@ handler named after its type; handlers refuse bad input by raising
 :class:`ClientError`, which becomes an ``error`` message. Live events come from
 the process's shared fan-out (``realtime/fanout.py``), wait in the connection's
 queue, and are sent by its own flusher task after a seq check (drop duplicates,
-fill gaps from the log) and the subscriber's view. The user's control messages
-(re-authorization) come through the fan-out too, so a connection has no
-channel-layer channel of its own. No traceback ever reaches a client.
+fill gaps from the log) and the subscriber's view. No traceback ever reaches a
+client.
 """
 
 import asyncio
@@ -22,21 +21,18 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.utils import timezone
 
 from . import auth, metrics
-from .broadcast import REAUTHORIZE_MESSAGE_TYPE
 from .conf import realtime_settings
 from .delivery import encode
 from .events import format_timestamp
-from .fanout import Fanout, fanout_for
 from .layerwatch import watch_for
 from .limits import websocket_connections
 from .permissions import authorize_many
 from .stream import GapNotRepairable, TopicStream
-from .topics import is_valid_topic
+from .topics import is_valid_topic, user_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +155,8 @@ def frame_send(send: Any) -> Any:
 class RealtimeConsumer(AsyncWebsocketConsumer):
     """Authenticates a connection and streams the events of its topics."""
 
-    # No channel of its own (channels makes one, with a receive task, for a
-    # consumer with a layer): everything from the layer comes through the
-    # process's fan-out, which uses ``self.layer``.
-    channel_layer_alias = None
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.layer = get_channel_layer()
         self.connection_id = uuid.uuid4().hex
         self.user: Any = None
         self.auth_method: str | None = None
@@ -183,12 +173,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.flusher: asyncio.Task | None = None
         self.main_task: asyncio.Task | None = None
         self.stopped = False
-        # The fan-out this connection follows its user's control group in.
-        self.user_fanout: Fanout | None = None
-        # Client messages and control messages are handled one at a time, in
-        # order, as channels' dispatch loop would.
-        self.serial = asyncio.Lock()
-        self.control_tasks: set[asyncio.Task] | None = None
 
     def log_extra(self, **fields: Any) -> dict[str, Any]:
         """Fields for this connection's log lines (never a token or a payload)."""
@@ -218,7 +202,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 extra=self.log_extra(),
             )
             metrics.CLOSED.labels("error").inc()
-            if (watch := watch_for(self.layer)) is not None:
+            if (watch := watch_for(self.channel_layer)) is not None:
                 watch.check_soon()
             await self.abandon(CLOSE_INTERNAL_ERROR, "server error; resume")
         finally:
@@ -226,7 +210,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.send_frame = frame_send(self.base_send)
-        self.stream = TopicStream(self.layer, follower=self)
+        self.stream = TopicStream(self.channel_layer, self.channel_name, follower=self)
         self.rate_limiter = TokenBucket(
             realtime_settings.RATE_LIMIT_PER_SECOND, realtime_settings.RATE_LIMIT_BURST
         )
@@ -234,7 +218,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.accept()
         self.accepted = True
         metrics.CONNECTIONS.labels("websocket").inc()
-        if (watch := watch_for(self.layer)) is not None:
+        if (watch := watch_for(self.channel_layer)) is not None:
             self.detach_watch = watch.attach(self.layer_failed)
         token = auth.token_from_query(self.scope)
         if token is not None:
@@ -261,9 +245,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             async with asyncio.timeout(CLEANUP_TIMEOUT):
                 if self.stream is not None:
                     await self.stream.leave_all()
-                if self.user_fanout is not None:
-                    fanout, self.user_fanout = self.user_fanout, None
-                    await fanout.unfollow_user(self.user.pk, self)
+                if self.user is not None:
+                    await self.channel_layer.group_discard(
+                        user_group_name(self.user.pk), self.channel_name
+                    )
         except Exception as error:
             # The groups expire on their own (group_expiry, or Redis restarted).
             logger.warning(
@@ -285,16 +270,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             metrics.CONNECTIONS.labels("websocket").dec()
         if self.stream is not None and len(self.stream):
             self.stream.abandon_all()
-        if self.user_fanout is not None:
-            self.user_fanout.abandon_user(self.user.pk, self)
-            self.user_fanout = None
         self.pending = None
-        current = asyncio.current_task()
-        if self.flusher is not None and self.flusher is not current:
+        if self.flusher is not None and self.flusher is not asyncio.current_task():
             self.flusher.cancel()
-        for task in self.control_tasks or ():
-            if task is not current:
-                task.cancel()
 
     def stop(self) -> None:
         """End the connection from a task other than its own (the flusher)."""
@@ -411,10 +389,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.auth_method = method
         if method == AUTH_SESSION:
             self.session_key = getattr(self.scope.get("session"), "session_key", None)
-        if self.user_fanout is None:
-            fanout = fanout_for(self.layer)
-            await fanout.follow_user(user.pk, self)
-            self.user_fanout = fanout
+        await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
         logger.info(
             "WebSocket connection authenticated by %s",
             method,
@@ -474,8 +449,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             message = self.parse(text_data, bytes_data)
             message_id = _message_id(message)
             handler = self.handler_for(message)
-            async with self.serial:
-                await handler(message, message_id)
+            await handler(message, message_id)
         except ClientError as error:
             await self.send_error(error.code, error.message, message_id, error.topic)
         except StopConsumer:
@@ -688,28 +662,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.write({"type": "websocket.send", "text": text})
             DELIVERED.inc()
 
-    # -- control messages --------------------------------------------------------
-
-    def control(self, message: dict[str, Any]) -> None:
-        """Take a control message of this user from the fan-out; it is handled
-        in a task of its own, in turn with the client's messages."""
-        if self.closing or message.get("type") != REAUTHORIZE_MESSAGE_TYPE:
-            return
-        if self.control_tasks is None:
-            self.control_tasks = set()
-        task = asyncio.get_running_loop().create_task(self.handle_control(message))
-        self.control_tasks.add(task)
-        task.add_done_callback(self.control_tasks.discard)
-
-    async def handle_control(self, message: dict[str, Any]) -> None:
-        try:
-            async with self.serial:
-                await self.realtime_reauthorize(message)
-        except Exception:
-            logger.exception(
-                "Re-authorizing a connection failed", extra=self.log_extra()
-            )
-            await self.close_with(CLOSE_INTERNAL_ERROR, "internal error")
+    # -- channel-layer messages ----------------------------------------------
 
     async def realtime_reauthorize(self, message: dict[str, Any]) -> None:
         """Access may have been lost: drop every topic the user may no longer see."""

@@ -8,13 +8,8 @@ hands it to the local followers of the topic: a follower's ``push(event)``
 must not block (the WebSocket consumer queues it and sends from a task of its
 own, so one slow client never holds up the others).
 
-A user's connections follow the user's control group the same way: one
-membership per user per process, and a re-authorization message (which names
-its user) goes to that user's local followers through their ``control``. So a
-WebSocket needs no channel of its own.
-
-One fan-out runs per event loop and layer while anything follows a topic or a
-user; it stops when the last follower leaves. When the layer watch finds the groups
+One fan-out runs per event loop and layer while anything follows a topic; it
+stops when the last follower leaves. When the layer watch finds the groups
 lost (Redis restarted empty), the fan-out forgets what it joined, so the next
 follower joins again; the watch closes the connections that were following,
 and their clients resume from the event log.
@@ -25,9 +20,9 @@ import logging
 import weakref
 from typing import Any, Protocol
 
-from .broadcast import EVENT_MESSAGE_TYPE, REAUTHORIZE_MESSAGE_TYPE
+from .broadcast import EVENT_MESSAGE_TYPE
 from .layerwatch import watch_for
-from .topics import group_name, user_group_name
+from .topics import group_name
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +31,6 @@ logger = logging.getLogger(__name__)
 REJOIN_INTERVAL = 3600
 # Seconds to wait before receiving again after the layer failed a receive.
 RETRY_DELAY = 1.0
-# A group nobody joins: sending to it is a round trip to the layer, nothing more.
-PROBE_GROUP = "rt-probe"
-PROBE_MESSAGE_TYPE = "realtime.probe"
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -49,23 +41,9 @@ def _log_failure(task: asyncio.Task) -> None:
         )
 
 
-class LayerUnavailable(Exception):
-    """The layer watch's last check failed: a follow now would hear nothing."""
-
-
 class Follower(Protocol):
     def push(self, event: dict[str, Any]) -> None:
         """Take one live event of a followed topic; must not block or raise."""
-
-
-class UserFollower(Protocol):
-    def control(self, message: dict[str, Any]) -> None:
-        """Take one control message of a followed user; must not block or raise."""
-
-
-def _user_key(user_id: object) -> tuple[str, str]:
-    # Users and topics share the fan-out's tables; a tuple never equals a topic.
-    return ("user", str(user_id))
 
 
 _fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout]" = (
@@ -83,20 +61,15 @@ def fanout_for(layer: Any) -> "Fanout":
 
 
 class Fanout:
-    """The groups one process follows and who follows each locally.
-
-    Its tables are keyed by topic, or by ``("user", id)`` for a user's control
-    group; ``groups`` maps each key to the group it stands for.
-    """
+    """The groups one process follows and who follows each locally."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        self.followers: dict[Any, set[Any]] = {}
-        self.groups: dict[Any, str] = {}
-        self.joined: set[Any] = set()
+        self.followers: dict[str, set[Follower]] = {}
+        self.joined: set[str] = set()
         self.closed = False
         self.held = 0  # follows in progress or in place; at 0 the fan-out stops
-        self._locks: weakref.WeakValueDictionary[Any, asyncio.Lock] = (
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
         self._channel: asyncio.Future | None = None
@@ -104,10 +77,10 @@ class Fanout:
         watch = watch_for(layer)
         self._detach_watch = watch.attach(self.forget_groups) if watch else None
 
-    def _lock(self, key: Any) -> asyncio.Lock:
-        lock = self._locks.get(key)
+    def _lock(self, topic: str) -> asyncio.Lock:
+        lock = self._locks.get(topic)
         if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
+            lock = self._locks[topic] = asyncio.Lock()
         return lock
 
     async def channel(self) -> str:
@@ -132,84 +105,51 @@ class Fanout:
         Returns once the group is joined: anything committed after that
         arrives, so the caller reads the topic's position afterwards.
         """
-        await self._follow(topic, group_name(topic), follower)
-
-    async def unfollow(self, topic: str, follower: Follower) -> None:
-        """Stop delivering the topic to ``follower``; leave the group if it was
-        the last local follower."""
-        await self._unfollow(topic, follower)
-
-    def abandon(self, topic: str, follower: Follower) -> None:
-        """Stop delivering at once, and leave the group in the background: for
-        a connection that is gone and cannot wait for the layer."""
-        self._abandon(topic, follower)
-
-    async def follow_user(self, user_id: object, follower: UserFollower) -> None:
-        """Hand the user's control messages to ``follower`` from now on."""
-        await self._follow(_user_key(user_id), user_group_name(user_id), follower)
-
-    async def unfollow_user(self, user_id: object, follower: UserFollower) -> None:
-        await self._unfollow(_user_key(user_id), follower)
-
-    def abandon_user(self, user_id: object, follower: UserFollower) -> None:
-        self._abandon(_user_key(user_id), follower)
-
-    async def _follow(self, key: Any, group: str, follower: Any) -> None:
-        watch = watch_for(self.layer)
-        if watch is not None and not watch.healthy:
-            raise LayerUnavailable("the channel layer failed its last check")
         self.held += 1
         try:
-            async with self._lock(key):
-                joined_now = key not in self.joined
-                if joined_now:
-                    await self.layer.group_add(group, await self.channel())
-                    self.joined.add(key)
-                    self.groups[key] = group
-                followers = self.followers.setdefault(key, set())
+            async with self._lock(topic):
+                if topic not in self.joined:
+                    await self.layer.group_add(group_name(topic), await self.channel())
+                    self.joined.add(topic)
+                followers = self.followers.setdefault(topic, set())
                 if follower in followers:
-                    self.held -= 1  # already held for this follower and key
+                    self.held -= 1  # already held for this follower and topic
                 followers.add(follower)
         except BaseException:
             self._release()
             raise
-        if not joined_now:
-            # The shared membership was joined earlier, and the layer may have
-            # gone down since (the watch notices within its interval): a round
-            # trip to an empty group proves it answers now, so a follow never
-            # succeeds silently on a dead layer.
-            try:
-                await self.layer.group_send(PROBE_GROUP, {"type": PROBE_MESSAGE_TYPE})
-            except BaseException:
-                self._abandon(key, follower)
-                raise
 
-    async def _unfollow(self, key: Any, follower: Any) -> None:
-        if self._drop(key, follower):
-            await self._leave(key)
+    async def unfollow(self, topic: str, follower: Follower) -> None:
+        """Stop delivering the topic to ``follower``; leave the group if it was
+        the last local follower."""
+        if self._drop(topic, follower):
+            await self._leave(topic)
 
-    def _abandon(self, key: Any, follower: Any) -> None:
-        if self._drop(key, follower):
-            task = asyncio.ensure_future(self._leave(key))
+    def abandon(self, topic: str, follower: Follower) -> None:
+        """Stop delivering at once, and leave the group in the background: for
+        a connection that is gone and cannot wait for the layer."""
+        if self._drop(topic, follower):
+            task = asyncio.ensure_future(self._leave(topic))
             task.add_done_callback(_log_failure)
 
-    def _drop(self, key: Any, follower: Any) -> bool:
-        followers = self.followers.get(key)
+    def _drop(self, topic: str, follower: Follower) -> bool:
+        followers = self.followers.get(topic)
         if followers is None or follower not in followers:
             return False
-        followers.discard(follower)  # nothing reaches it from here on
+        followers.discard(follower)  # no event reaches it from here on
         return True
 
-    async def _leave(self, key: Any) -> None:
+    async def _leave(self, topic: str) -> None:
         try:
-            async with self._lock(key):
-                if self.followers.get(key) or key not in self.followers:
+            async with self._lock(topic):
+                if self.followers.get(topic) or topic not in self.followers:
                     return
-                del self.followers[key]
-                group = self.groups.pop(key, None)
-                if key in self.joined:
-                    self.joined.discard(key)
-                    await self.layer.group_discard(group, await self.channel())
+                del self.followers[topic]
+                if topic in self.joined:
+                    self.joined.discard(topic)
+                    await self.layer.group_discard(
+                        group_name(topic), await self.channel()
+                    )
         finally:
             self._release()
 
@@ -239,15 +179,6 @@ class Fanout:
             except Exception:
                 logger.exception("A follower refused an event of %s", event["topic"])
 
-    def control(self, message: dict[str, Any]) -> None:
-        """Hand a control message to every local follower of its user."""
-        key = _user_key(message.get("user_id"))
-        for follower in tuple(self.followers.get(key, ())):
-            try:
-                follower.control(message)
-            except Exception:
-                logger.exception("A follower refused a control message")
-
     async def _receive(self, channel: str) -> None:
         failing = False
         while True:
@@ -269,21 +200,18 @@ class Fanout:
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             failing = False
-            kind = message.get("type")
-            if kind == EVENT_MESSAGE_TYPE:
+            if message.get("type") == EVENT_MESSAGE_TYPE:
                 self.deliver(message["event"])
-            elif kind == REAUTHORIZE_MESSAGE_TYPE:
-                self.control(message)
 
     async def _rejoin(self, channel: str) -> None:
         while True:
             await asyncio.sleep(REJOIN_INTERVAL)
-            for key in list(self.joined):
+            for topic in list(self.joined):
                 try:
-                    await self.layer.group_add(self.groups[key], channel)
+                    await self.layer.group_add(group_name(topic), channel)
                 except Exception as error:
                     logger.warning(
-                        "Could not renew the group %s (%s)",
-                        self.groups.get(key),
+                        "Could not renew the group of %s (%s)",
+                        topic,
                         type(error).__name__,
                     )

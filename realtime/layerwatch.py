@@ -44,9 +44,6 @@ class LayerWatch:
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        # False from a failed check until the next one passes: a follow in the
-        # meantime is refused rather than left deaf on a layer that is down.
-        self.healthy = True
         self.failed: asyncio.Future = asyncio.get_running_loop().create_future()
         self.wake = asyncio.Event()
         self.task = asyncio.create_task(self.run(), name="realtime-layer-watch")
@@ -66,7 +63,6 @@ class LayerWatch:
         self.wake.set()
 
     def trip(self, error: BaseException) -> None:
-        self.healthy = False
         metrics.LAYER_CHECKS_FAILED.inc()
         logger.error(
             "The channel layer failed its check (%s: %s); closing this process's "
@@ -104,7 +100,6 @@ class LayerWatch:
                         )
                         while (await self.layer.receive(channel)).get("token") != token:
                             pass
-                    self.healthy = True
                     with suppress(Exception):
                         await self.layer.group_discard(group, channel)
                     group = following

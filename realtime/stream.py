@@ -46,16 +46,10 @@ class TopicStream:
     """The topics of one client connection and its position in each."""
 
     def __init__(
-        self,
-        layer: Any,
-        channel_name: str | None = None,
-        follower: Follower | None = None,
+        self, layer: Any, channel_name: str, follower: Follower | None = None
     ) -> None:
         """Events arrive on ``channel_name``'s own group memberships, or, with a
-        ``follower`` instead, through the process's shared fan-out (its
-        ``push``)."""
-        if (channel_name is None) == (follower is None):
-            raise ValueError("a TopicStream needs a channel_name or a follower")
+        ``follower``, through the process's shared fan-out (its ``push``)."""
         self.layer = layer
         self.channel_name = channel_name
         self.follower = follower
