@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 # How long a test waits for a message that should come; generous for slow CI.
@@ -129,6 +130,10 @@ async def empty_channel_layer(timeout: float = 30) -> AsyncIterator[Any]:
     after it, close the clients it left open, stop its leftover tasks, and empty
     the layer again. A step that hangs fails with the stacks of what waits,
     rather than hanging the run."""
+    # A layer instance of the test's own: channels-redis keeps locks per
+    # instance, and a receive cancelled at a test's end can leave one bound to
+    # that test's event loop, which then breaks the next test's receives.
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     layer = get_channel_layer()
     await _flush(layer, timeout)
     yield layer
