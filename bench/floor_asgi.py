@@ -14,8 +14,8 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from config.asgi import application as site_application
-from realtime.broadcast import EVENT_MESSAGE_TYPE
-from realtime.topics import group_name
+from realtime.protocol.layer import EVENT as EVENT_MESSAGE_TYPE
+from realtime.protocol.topics import group_name
 
 FLOOR_WS_PATH = "/ws/floor/"
 

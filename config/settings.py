@@ -68,7 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "realtime.middleware.RequestContextMiddleware",
+    "realtime.ops.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,7 +234,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The realtime app's settings; every key and its default is in realtime/conf.py.
-REALTIME: dict = {}
+REALTIME: dict = {
+    # PROTOCOL.md section 6: staff may follow any topic of the site.
+    "STAFF_BYPASS_POLICIES": True,
+    # REALTIME_DISABLED=1 measures what realtime costs a REST write (make bench,
+    # scenario S4): no app registers its models or policies.
+    "AUTODISCOVER": not env_bool("REALTIME_DISABLED"),
+}
 if os.environ.get("REALTIME_EVENT_RETENTION_HOURS"):
     REALTIME["EVENT_RETENTION"] = (
         float(os.environ["REALTIME_EVENT_RETENTION_HOURS"]) * 3600
@@ -255,8 +261,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_context": {"()": "realtime.logging.RequestContextFilter"},
-        "redact_tokens": {"()": "realtime.logging.RedactTokensFilter"},
+        "request_context": {"()": "realtime.ops.logging.RequestContextFilter"},
+        "redact_tokens": {"()": "realtime.ops.logging.RedactTokensFilter"},
     },
     "formatters": {
         "text": {

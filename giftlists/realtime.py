@@ -10,18 +10,17 @@ Topics (PROTOCOL.md section 6):
 The owner of a list never learns whether or by whom its gifts were claimed or
 bought: gift events are redacted for the owner exactly as the REST API redacts
 them, and ``STATUS_CHANGED`` events of the owner's own list are withheld.
+
+The realtime app imports this module at start-up in every process. Each policy
+names the models its answer reads (``depends_on``), so a member who leaves, or
+a list that changes owner, is re-checked on open connections by the realtime
+app itself.
 """
 
 from collections.abc import Hashable
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models.signals import post_delete, post_save
-
-from realtime.broadcast import reauthorize_users
-from realtime.events import STATUS_CHANGED
-from realtime.permissions import TopicPolicy, register_policy
-from realtime.registry import register
+import realtime
 
 from .models import Family, Gift, GiftList, Membership
 from .redaction import redact_gift_for_owner
@@ -37,15 +36,21 @@ MEMBER_VIEW = "member"
 
 
 def _as_int(identifier: str) -> int | None:
-    return int(identifier) if identifier.isdigit() and len(identifier) < 19 else None
+    digits = identifier.isascii() and identifier.isdigit()
+    return int(identifier) if digits and len(identifier) < 19 else None
 
 
 def _is_member(user: Any, family_id: Any) -> bool:
     return Membership.objects.filter(family_id=family_id, user_id=user.pk).exists()
 
 
-class GiftListPolicy(TopicPolicy):
+@realtime.policy("gift-list")
+class GiftListPolicy(realtime.TopicPolicy):
     """``gift-list:<id>``: family members; the owner sees no claims."""
+
+    # Joining or leaving a family changes who may follow; a list's owner
+    # changes who gets the owner's view.
+    depends_on = (Membership, GiftList)
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         list_id = _as_int(identifier)
@@ -66,7 +71,7 @@ class GiftListPolicy(TopicPolicy):
     def present(self, event: dict[str, Any], view: Hashable) -> dict[str, Any] | None:
         if view != OWNER_VIEW or event["data"]["entity_type"] != "gift":
             return event
-        if event["event"] == STATUS_CHANGED:
+        if event["event"] == realtime.STATUS_CHANGED:
             return None
         data = {
             **event["data"],
@@ -75,22 +80,24 @@ class GiftListPolicy(TopicPolicy):
         return {**event, "data": data}
 
 
-class FamilyPolicy(TopicPolicy):
+@realtime.policy("family")
+class FamilyPolicy(realtime.TopicPolicy):
     """``family:<id>``: members of that family."""
+
+    depends_on = (Membership,)
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         family_id = _as_int(identifier)
         return family_id is not None and _is_member(user, family_id)
 
 
-class UserPolicy(TopicPolicy):
+@realtime.policy("user")
+def user_topic(user: Any, identifier: str) -> bool:
     """``user:<id>``: that user only."""
-
-    def has_permission(self, user: Any, identifier: str) -> bool:
-        return identifier == str(user.pk)
+    return identifier == str(user.pk)
 
 
-register(
+realtime.register(
     Gift,
     topics=lambda gift: [f"gift-list:{gift.list_id}"],
     serializer=GiftSerializer,
@@ -98,7 +105,7 @@ register(
     tenant=lambda gift: gift.list.family_id,
     status_field="status",
 )
-register(
+realtime.register(
     GiftList,
     topics=lambda gift_list: [
         f"gift-list:{gift_list.pk}",
@@ -108,14 +115,14 @@ register(
     entity_type="gift-list",
     tenant=lambda gift_list: gift_list.family_id,
 )
-register(
+realtime.register(
     Family,
     topics=lambda family: [f"family:{family.pk}"],
     serializer=FamilySerializer,
     entity_type="family",
     tenant=lambda family: family.pk,
 )
-register(
+realtime.register(
     Membership,
     topics=lambda membership: [
         f"family:{membership.family_id}",
@@ -124,26 +131,4 @@ register(
     serializer=MembershipSerializer,
     entity_type="membership",
     tenant=lambda membership: membership.family_id,
-)
-
-register_policy("gift-list", GiftListPolicy())
-register_policy("family", FamilyPolicy())
-register_policy("user", UserPolicy())
-
-
-def _membership_removed(sender: Any, instance: Membership, **kwargs: Any) -> None:
-    # A member who leaves stops receiving the family's topics on open sockets.
-    reauthorize_users([instance.user_id])
-
-
-def _user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    if not created and not instance.is_active:
-        reauthorize_users([instance.pk])
-
-
-post_delete.connect(
-    _membership_removed, sender=Membership, dispatch_uid="giftlists.membership_removed"
-)
-post_save.connect(
-    _user_saved, sender=get_user_model(), dispatch_uid="giftlists.user_deactivated"
 )

@@ -9,11 +9,14 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_out
+        from django.utils.module_loading import autodiscover_modules
 
-        from . import checks  # noqa: F401  (registers the system checks)
-        from .auth import user_logged_out as end_session_sockets
+        from realtime.auth.revocation import connect_revocations
+        from realtime.conf import realtime_settings
+        from realtime.ops import checks  # noqa: F401  (registers the system checks)
 
-        user_logged_out.connect(
-            end_session_sockets, dispatch_uid="realtime.auth.user_logged_out"
-        )
+        connect_revocations()
+        if realtime_settings.AUTODISCOVER:
+            # Each app's realtime.py registers its models and policies, in every
+            # process (web, shell, management commands), like admin.py.
+            autodiscover_modules("realtime")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from .events import build_event
+from realtime.protocol.events import build_event
 
 # Longest topic the grammar allows: 40 + ":" + 64.
 TOPIC_MAX_LENGTH = 105

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from .ticket_view import TicketView
-from .views import EventsView
+from realtime.auth.views import TicketView
+from realtime.transports.polling import EventsView
 
 urlpatterns = [
     path("realtime/events/", EventsView.as_view(), name="realtime-events"),

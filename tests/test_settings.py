@@ -129,9 +129,14 @@ def test_realtime_and_logging_knobs_come_from_the_environment():
         REALTIME_SSE_KEEPALIVE_SECONDS="5",
     )
     assert found["realtime"] == {
+        "STAFF_BYPASS_POLICIES": True,  # PROTOCOL.md section 6
+        "AUTODISCOVER": True,
         "METRICS_TOKEN": "scrape-me",
         "EVENT_RETENTION": 7200.0,
         "SSE_KEEPALIVE": 5.0,
     }
+    # Measuring a REST write without realtime: no app registers anything.
+    disabled = loaded(DJANGO_DEBUG="1", REALTIME_DISABLED="1")
+    assert disabled["realtime"]["AUTODISCOVER"] is False
     assert found["log_format"] == "json"  # DEBUG off: logs for collectors
     assert loaded(DJANGO_DEBUG="1")["log_format"] == "text"

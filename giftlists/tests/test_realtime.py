@@ -11,8 +11,8 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 from giftlists import services
 from giftlists.models import Gift
-from realtime.events import validation_errors
 from realtime.models import Event
+from realtime.protocol.events import validation_errors
 from realtime.testing import SocketClient, empty_channel_layer
 
 pytestmark = pytest.mark.django_db(transaction=True)

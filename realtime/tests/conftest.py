@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from config.asgi import application
-from realtime.broadcast import publish
-from realtime.permissions import TopicPolicy, register_policy, unregister_policy
+from realtime.policies.base import TopicPolicy
+from realtime.policies.registry import register_policy, unregister_policy
+from realtime.publishing.publisher import publish
 from realtime.testing import SocketClient, empty_channel_layer
+from realtime.tests.project.asgi import application
 
 
 class RoomPolicy(TopicPolicy):
@@ -39,6 +40,8 @@ class RoomPolicy(TopicPolicy):
 
 class PrivatePolicy(TopicPolicy):
     """``private:<user id>``: that user only (staff too)."""
+
+    allow_staff = True
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         return identifier == str(user.pk)

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from realtime.broadcast import publish
 from realtime.models import ConnectionTicket, Event, TopicSequence
+from realtime.publishing.publisher import publish
 
 
 @pytest.fixture

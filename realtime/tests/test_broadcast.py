@@ -7,9 +7,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime.broadcast import publish
-from realtime.context import trace
 from realtime.models import Event, TopicSequence
+from realtime.ops.context import trace
+from realtime.publishing.publisher import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,7 +109,7 @@ def test_channel_layer_failure_keeps_the_change_and_logs_once(caplog, monkeypatc
         raise ConnectionError("Connection refused")
 
     monkeypatch.setattr(layer, "group_send", redis_is_down)
-    caplog.set_level(logging.ERROR, logger="realtime.broadcast")
+    caplog.set_level(logging.ERROR, logger="realtime.publishing.publisher")
     with trace("4bf92f3577b34da6a3ce929d0e0e4736"), transaction.atomic():
         publish(
             ["room:a"], "ADDED", entity_type="message", entity_id=1, payload={"id": 1}

@@ -16,13 +16,13 @@ from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 from uvicorn.protocols.utils import ClientDisconnected
 
-from realtime.consumers import (
+from realtime.hub.watch import LayerWatch
+from realtime.transports.websocket import (
     CLOSE_INTERNAL_ERROR,
     CLOSE_TOO_MANY_CONNECTIONS,
     CLOSE_UNAUTHENTICATED,
     RealtimeConsumer,
 )
-from realtime.layerwatch import LayerWatch
 
 from .conftest import open_socket
 
@@ -142,7 +142,7 @@ async def test_logout_closes_the_sessions_sockets_4401_and_keeps_token_sockets(
 async def test_a_deleted_session_is_noticed_on_reauthorization(make_user):
     from django.contrib.sessions.models import Session
 
-    from realtime.broadcast import reauthorize_users
+    from realtime.publishing.reauthorize import reauthorize_users
 
     user = await make_user("ann")
     client, key = await session_socket(user)
@@ -156,10 +156,10 @@ async def test_log_lines_carry_connection_and_user_never_the_token(
     make_user, connect, caplog
 ):
     user = await make_user("ann")
-    with caplog.at_level(logging.INFO, logger="realtime.consumers"):
+    with caplog.at_level(logging.INFO, logger="realtime.transports.websocket"):
         client = await connect(user)
         await client.close()
-    records = [r for r in caplog.records if r.name == "realtime.consumers"]
+    records = [r for r in caplog.records if r.name == "realtime.transports.websocket"]
     assert records
     for record in records:
         assert len(record.connection_id) == 32

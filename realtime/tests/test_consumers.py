@@ -9,12 +9,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 from django.test import override_settings
 
-from realtime.consumers import (
+from realtime.protocol.events import validation_errors
+from realtime.transports.websocket import (
     CLOSE_AUTH_TIMEOUT,
     CLOSE_RATE_LIMITED,
     CLOSE_UNAUTHENTICATED,
 )
-from realtime.events import validation_errors
 
 from .conftest import open_socket
 
@@ -359,7 +359,7 @@ async def test_unsubscribe_with_invalid_topic_gets_invalid_topic(make_user, conn
 async def test_deactivated_user_is_disconnected_when_reauthorized(
     make_user, connect, publish_now
 ):
-    from realtime.broadcast import reauthorize_users
+    from realtime.publishing.reauthorize import reauthorize_users
 
     user = await make_user("ann")
     client = await connect(user)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
-from realtime.events import build_event, validation_errors
+from realtime.protocol.events import build_event, validation_errors
 
 
 def sample(**changes):

@@ -12,11 +12,11 @@ import pytest
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.test import override_settings
 
-from realtime import fanout as fanout_module
-from realtime.broadcast import EVENT_MESSAGE_TYPE
-from realtime.fanout import Fanout, fanout_for
-from realtime.layerwatch import LayerWatch
-from realtime.topics import group_name
+from realtime.hub import hub as fanout_module
+from realtime.hub.hub import Fanout, fanout_for
+from realtime.hub.watch import LayerWatch
+from realtime.protocol.layer import EVENT as EVENT_MESSAGE_TYPE
+from realtime.protocol.topics import group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,7 +108,7 @@ async def test_a_follower_that_fails_does_not_keep_the_event_from_the_others(
     healthy = Collector()
     await fanout.follow("room:a", Broken())
     await fanout.follow("room:a", healthy)
-    with caplog.at_level(logging.ERROR, logger="realtime.fanout"):
+    with caplog.at_level(logging.ERROR, logger="realtime.hub.hub"):
         await send(layer, "room:a", 1)
         await asyncio.wait_for(healthy.arrived.wait(), 5)
     assert healthy.events == [event("room:a", 1)]
@@ -195,7 +195,7 @@ async def test_a_subscribe_whose_position_read_fails_leaves_no_follower_behind(
     def database_gone(*args: Any) -> None:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr("realtime.stream.read_positions", database_gone)
+    monkeypatch.setattr("realtime.session.subscriptions.read_positions", database_gone)
     client = await connect(await make_user("ann"))
     fanout = fanout_for(get_channel_layer())  # the one the socket will use
     await client.send({"type": "subscribe", "topics": ["room:a"], "id": 1})

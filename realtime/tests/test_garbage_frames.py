@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realtime.consumers import CLOSE_UNAUTHENTICATED
+from realtime.transports.websocket import CLOSE_UNAUTHENTICATED
 
 from .conftest import make_user_sync, open_socket
 

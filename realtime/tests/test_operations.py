@@ -6,7 +6,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.test import Client, override_settings
 
-from realtime.logging import RedactTokensFilter, redact_tokens
+from realtime.ops.logging import RedactTokensFilter, redact_tokens
 
 from .conftest import make_user_sync
 

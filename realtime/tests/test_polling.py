@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from realtime.log import prune_expired
+from realtime.log.prune import prune_expired
 from realtime.models import Event
 
 from .conftest import make_user_sync, publish_now_sync

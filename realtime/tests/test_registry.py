@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from realtime.models import Event
-from realtime.registry import register, unregister
-from realtime.signals import publish_instances, update_and_publish
+from realtime.publishing.registry import register, unregister
+from realtime.publishing.signals import publish_instances, update_and_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

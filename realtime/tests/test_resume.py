@@ -77,7 +77,7 @@ async def test_resume_past_pruned_events_says_not_recovered(
             created_at=timezone.now() - timedelta(days=2)
         )
     )()
-    from realtime.log import prune_expired
+    from realtime.log.prune import prune_expired
 
     assert await sync_to_async(prune_expired)() == 1
     client = await connect(await make_user("ann"))

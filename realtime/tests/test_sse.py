@@ -12,11 +12,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
 from django.test import override_settings
 
-from config.asgi import application
-from realtime.broadcast import reauthorize_users
 from realtime.models import Event
-from realtime.permissions import TopicPolicy, register_policy
+from realtime.policies.base import TopicPolicy
+from realtime.policies.registry import register_policy
+from realtime.publishing.reauthorize import reauthorize_users
 from realtime.testing import RECEIVE_TIMEOUT
+from realtime.tests.project.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from realtime.auth.tickets import issue_ticket, redeem_ticket
 from realtime.models import ConnectionTicket
-from realtime.tickets import issue_ticket, redeem_ticket
 
 from .conftest import make_user_sync, open_socket
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from realtime.topics import (
+from realtime.protocol.topics import (
     InvalidCursor,
     InvalidTopic,
     format_cursor,

@@ -141,7 +141,7 @@ def prune_after(site, topic: str, seq: int) -> None:
         "shell",
         "-c",
         "from datetime import timedelta; from django.utils import timezone; "
-        "from realtime.models import Event; from realtime.log import prune_expired; "
+        "from realtime.models import Event; from realtime.log.prune import prune_expired; "
         f"Event.objects.filter(topic={topic!r}, seq__gt={seq}).update("
         "created_at=timezone.now() - timedelta(days=30)); prune_expired()",
     )

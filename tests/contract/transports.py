@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from realtime.topics import format_cursor, parse_cursor
+from realtime.protocol.topics import format_cursor, parse_cursor
 from tests.e2e.wsclient import WsClient
 
 RECEIVE_TIMEOUT = 10

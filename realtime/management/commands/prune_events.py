@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from realtime.log import prune_expired
+from realtime.log.prune import prune_expired
 
 
 class Command(BaseCommand):

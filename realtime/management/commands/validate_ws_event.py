@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from realtime.events import validation_errors
+from realtime.protocol.events import validation_errors
 
 
 def read_events(text: str) -> list[tuple[str, Any]]:

@@ -1,0 +1,34 @@
+"""``POST /api/realtime/ticket/``: a connection ticket for the signed-in user."""
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from realtime.auth.drf import RealtimeAuthMixin
+from realtime.auth.tickets import issue_ticket
+from realtime.conf import realtime_settings
+from realtime.ops.openapi import extend_schema, inline_serializer
+
+
+class TicketView(RealtimeAuthMixin, APIView):
+    """Issue a single-use ticket to put in ``/ws/?token=`` instead of a token."""
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "ConnectionTicket",
+            {
+                "ticket": serializers.CharField(),
+                "expires_in": serializers.IntegerField(),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        return Response(
+            {
+                "ticket": issue_ticket(request.user),
+                "expires_in": realtime_settings.TICKET_TTL,
+            },
+            status=201,
+        )

@@ -1,0 +1,70 @@
+"""Deciding whether a user may follow a topic, and with which view.
+
+Every transport asks here, so a topic is refused the same way everywhere: an
+inactive or anonymous user, an unknown resource type, a policy that says no,
+and an identifier the policy cannot use (``board:abc`` for an integer key) are
+all a refusal, never an error.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import DataError
+
+from realtime.conf import realtime_settings
+from realtime.policies.base import Grant, TopicPolicy
+from realtime.policies.registry import policy_for
+from realtime.protocol.topics import parse_topic
+
+logger = logging.getLogger(__name__)
+
+# What a query raises for an identifier of the wrong shape: Django's field
+# conversion (ValueError, ValidationError) before any SQL is sent, a lookup of
+# a row that is not there, a number out of range (Django answers an exact
+# lookup with no rows; other lookups may reach the database).
+UNUSABLE_IDENTIFIER = (
+    ValueError,
+    TypeError,
+    OverflowError,
+    ValidationError,
+    ObjectDoesNotExist,
+    DataError,
+)
+
+
+def staff_bypasses(policy: TopicPolicy, user: Any) -> bool:
+    """Whether the user's staff flag alone grants topics of this policy."""
+    allowed = policy.allow_staff
+    if allowed is None:
+        allowed = realtime_settings.STAFF_BYPASS_POLICIES
+    return bool(allowed and user.is_staff)
+
+
+def authorize(user: Any, topic: str) -> Grant | None:
+    """A grant if the user may follow the (valid) topic, else None. Sync: may query."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    parsed = parse_topic(topic)
+    policy = policy_for(parsed.resource_type)
+    if policy is None:
+        return None
+    try:
+        if not staff_bypasses(policy, user) and not policy.has_permission(
+            user, parsed.identifier
+        ):
+            return None
+        view = policy.view(user, parsed.identifier)
+    except UNUSABLE_IDENTIFIER as error:
+        logger.info(
+            "Refused %s: its policy could not use the identifier (%s)",
+            topic,
+            type(error).__name__,
+        )
+        return None
+    return Grant(topic, policy, view)
+
+
+def authorize_many(user: Any, topics: list[str]) -> dict[str, Grant | None]:
+    """``authorize`` for several topics in one hop from async code."""
+    return {topic: authorize(user, topic) for topic in topics}

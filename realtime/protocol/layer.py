@@ -1,0 +1,32 @@
+"""Messages between server processes on the channel layer (never seen by
+clients): live events, re-authorization requests and the layer check."""
+
+from typing import Any
+
+# A committed event for a topic's group; every process's hub receives it once.
+EVENT = "realtime.event"
+# Re-check grants: sent to one user's group (``users``), or to every hub's
+# control group (``resource_types``: every follower of those topics).
+REAUTHORIZE = "realtime.reauthorize"
+# The group every process's hub joins once, for requests that concern all of
+# its sessions.
+CONTROL_GROUP = "rt-control"
+
+
+def event_message(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The layer message carrying one logged event."""
+    return {"type": EVENT, "event": envelope}
+
+
+def reauthorize_message(
+    *,
+    ended_sessions: list[str] | None = None,
+    resource_types: list[str] | None = None,
+) -> dict[str, Any]:
+    """A request to re-check grants; ``ended_sessions`` are session-key digests."""
+    message: dict[str, Any] = {"type": REAUTHORIZE}
+    if ended_sessions:
+        message["ended_sessions"] = ended_sessions
+    if resource_types:
+        message["resource_types"] = resource_types
+    return message
