@@ -1,18 +1,18 @@
-"""One channel-layer membership per topic per process, shared by its WebSockets.
+"""One channel-layer membership per topic per process, shared by its sessions.
 
-Channels' own pattern puts every connection's channel in the topic's group, so a
-process receives, decodes and queues each event once per subscriber, and every
-consumer wakes its dispatch loop for it. A :class:`Fanout` instead joins each
-topic's group once, with one channel of its own, receives each event once, and
-hands it to the local followers of the topic: a follower's ``push(event)``
-must not block (the WebSocket consumer queues it and sends from a task of its
-own, so one slow client never holds up the others).
+Channels' own pattern puts every connection's channel in the topic's group, so
+a process receives, decodes and queues each event once per subscriber. A
+:class:`Hub` instead joins each topic's group once, with one channel of its
+own, receives each event once, and hands it to the topic's local sessions
+(``session.push(event)`` never blocks: the session queues it and writes from a
+task of its own, so one slow client never holds up the others).
 
-One fan-out runs per event loop and layer while anything follows a topic; it
-stops when the last follower leaves. When the layer watch finds the groups
-lost (Redis restarted empty), the fan-out forgets what it joined, so the next
-follower joins again; the watch closes the connections that were following,
-and their clients resume from the event log.
+The hub also joins the control group once, for re-authorization requests that
+concern every follower of a resource type, and relays the layer watch: when
+the layer lost its groups (Redis restarted empty) it forgets what it joined
+and closes its sessions, whose clients resume from the event log.
+
+One hub runs per event loop and layer while any session is attached to it.
 """
 
 import asyncio
@@ -21,16 +21,32 @@ import weakref
 from typing import Any, Protocol
 
 from realtime.hub.watch import watch_for
-from realtime.protocol.layer import EVENT as EVENT_MESSAGE_TYPE
+from realtime.protocol import layer as layer_messages
 from realtime.protocol.topics import group_name
 
 logger = logging.getLogger(__name__)
 
-# Seconds between re-joins of every followed group: channels-redis's core layer
+# Seconds between re-joins of every joined group: channels-redis's core layer
 # drops a membership after its group_expiry (a day here) however busy it is.
 REJOIN_INTERVAL = 3600
 # Seconds to wait before receiving again after the layer failed a receive.
 RETRY_DELAY = 1.0
+
+
+class Member(Protocol):
+    """What the hub needs of a session."""
+
+    def push(self, event: dict[str, Any]) -> None:
+        """Take one live event of a followed topic; must not block or raise."""
+
+    def follows_any(self, resource_types: frozenset[str]) -> bool:
+        """Whether it follows a topic of one of these resource types."""
+
+    def reauthorize_soon(self, message: dict[str, Any]) -> None:
+        """Re-check its grants in a task of its own."""
+
+    def layer_failed(self) -> None:
+        """The layer lost its groups: end, so that the client resumes."""
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -41,103 +57,124 @@ def _log_failure(task: asyncio.Task) -> None:
         )
 
 
-class Follower(Protocol):
-    def push(self, event: dict[str, Any]) -> None:
-        """Take one live event of a followed topic; must not block or raise."""
-
-
-_fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout]" = (
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def fanout_for(layer: Any) -> "Fanout":
-    """The running loop's fan-out for ``layer``, started on first use."""
+def hub_for(layer: Any) -> "Hub":
+    """The running loop's hub for ``layer``, made on first use."""
     loop = asyncio.get_running_loop()
-    fanout = _fanouts.get(loop)
-    if fanout is None or fanout.closed or fanout.layer is not layer:
-        fanout = _fanouts[loop] = Fanout(layer)
-    return fanout
+    hub = _hubs.get(loop)
+    if hub is None or hub.closed or hub.layer is not layer:
+        hub = _hubs[loop] = Hub(layer)
+    return hub
 
 
-class Fanout:
-    """The groups one process follows and who follows each locally."""
+class Hub:
+    """The groups one process follows and which local sessions follow each."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        self.followers: dict[str, set[Follower]] = {}
+        self.members: set[Member] = set()
+        self.followers: dict[str, set[Member]] = {}
         self.joined: set[str] = set()
         self.closed = False
-        self.held = 0  # follows in progress or in place; at 0 the fan-out stops
+        self.held = 0  # attached members and leaves in flight; at 0 it stops
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
         self._channel: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         watch = watch_for(layer)
-        self._detach_watch = watch.attach(self.forget_groups) if watch else None
+        self._detach_watch = watch.attach(self.groups_lost) if watch else None
 
-    def _lock(self, topic: str) -> asyncio.Lock:
-        lock = self._locks.get(topic)
+    def _lock(self, name: str) -> asyncio.Lock:
+        lock = self._locks.get(name)
         if lock is None:
-            lock = self._locks[topic] = asyncio.Lock()
+            lock = self._locks[name] = asyncio.Lock()
         return lock
 
     async def channel(self) -> str:
-        """This fan-out's channel, made (and its receiver started) on first use."""
+        """This hub's channel, made (and its receiver started) on first use."""
         if self._channel is None:
             self._channel = asyncio.ensure_future(self.layer.new_channel())
         try:
             name = await asyncio.shield(self._channel)
         except Exception:
-            self._channel = None  # let the next follower try again
+            self._channel = None  # let the next session try again
             raise
         if not self._tasks and not self.closed:
             self._tasks = [
-                asyncio.create_task(self._receive(name), name="realtime-fanout"),
-                asyncio.create_task(self._rejoin(name), name="realtime-fanout-rejoin"),
+                asyncio.create_task(self._receive(name), name="realtime-hub"),
+                asyncio.create_task(self._rejoin(name), name="realtime-hub-rejoin"),
             ]
         return name
 
-    async def follow(self, topic: str, follower: Follower) -> None:
-        """Deliver the topic's events to ``follower`` from now on.
+    # -- members -----------------------------------------------------------
+
+    async def attach(self, member: Member) -> None:
+        """Count a session in; returns once the control group is joined."""
+        self.held += 1
+        self.members.add(member)
+        try:
+            await self._join(layer_messages.CONTROL_GROUP)
+        except BaseException:
+            self.detach(member)
+            raise
+
+    def detach(self, member: Member) -> None:
+        """Forget a session at once: no event reaches it from here on; groups
+        nobody follows any more are left in the background."""
+        if member not in self.members:
+            return
+        self.members.discard(member)
+        for topic, followers in list(self.followers.items()):
+            if member in followers:
+                followers.discard(member)
+                self._leave_soon(topic)
+        self._release()
+
+    # -- topics ------------------------------------------------------------
+
+    async def follow(self, topic: str, member: Member) -> None:
+        """Deliver the topic's events to ``member`` from now on.
 
         Returns once the group is joined: anything committed after that
         arrives, so the caller reads the topic's position afterwards.
         """
-        self.held += 1
-        try:
-            async with self._lock(topic):
-                if topic not in self.joined:
-                    await self.layer.group_add(group_name(topic), await self.channel())
-                    self.joined.add(topic)
-                followers = self.followers.setdefault(topic, set())
-                if follower in followers:
-                    self.held -= 1  # already held for this follower and topic
-                followers.add(follower)
-        except BaseException:
-            self._release()
-            raise
+        await self._join(topic)
+        self.followers.setdefault(topic, set()).add(member)
 
-    async def unfollow(self, topic: str, follower: Follower) -> None:
-        """Stop delivering the topic to ``follower``; leave the group if it was
+    async def unfollow(self, topic: str, member: Member) -> None:
+        """Stop delivering the topic to ``member``; leave the group if it was
         the last local follower."""
-        if self._drop(topic, follower):
+        followers = self.followers.get(topic)
+        if followers is not None and member in followers:
+            followers.discard(member)
+            self.held += 1
             await self._leave(topic)
 
-    def abandon(self, topic: str, follower: Follower) -> None:
-        """Stop delivering at once, and leave the group in the background: for
-        a connection that is gone and cannot wait for the layer."""
-        if self._drop(topic, follower):
-            task = asyncio.ensure_future(self._leave(topic))
-            task.add_done_callback(_log_failure)
-
-    def _drop(self, topic: str, follower: Follower) -> bool:
+    def abandon(self, topic: str, member: Member) -> None:
+        """Stop delivering at once and leave the group in the background."""
         followers = self.followers.get(topic)
-        if followers is None or follower not in followers:
-            return False
-        followers.discard(follower)  # no event reaches it from here on
-        return True
+        if followers is not None and member in followers:
+            followers.discard(member)
+            self._leave_soon(topic)
+
+    async def _join(self, name: str) -> None:
+        async with self._lock(name):
+            if name not in self.joined:
+                group = (
+                    name if name == layer_messages.CONTROL_GROUP else group_name(name)
+                )
+                await self.layer.group_add(group, await self.channel())
+                self.joined.add(name)
+
+    def _leave_soon(self, topic: str) -> None:
+        self.held += 1
+        task = asyncio.ensure_future(self._leave(topic))
+        task.add_done_callback(_log_failure)
 
     async def _leave(self, topic: str) -> None:
         try:
@@ -153,14 +190,6 @@ class Fanout:
         finally:
             self._release()
 
-    def forget_groups(self) -> None:
-        """The layer lost its groups: join again on the next follow, and hear
-        of the next loss too (the watch calls back once per failure)."""
-        self.joined.clear()
-        watch = watch_for(self.layer)
-        if watch is not None and not self.closed:
-            self._detach_watch = watch.attach(self.forget_groups)
-
     def _release(self) -> None:
         self.held -= 1
         if self.held > 0 or self.closed:
@@ -170,14 +199,41 @@ class Fanout:
             task.cancel()
         if self._detach_watch is not None:
             self._detach_watch()
+        if layer_messages.CONTROL_GROUP in self.joined and self._channel is not None:
+            self.joined.discard(layer_messages.CONTROL_GROUP)
+            task = asyncio.ensure_future(self._leave_control())
+            task.add_done_callback(_log_failure)
+
+    async def _leave_control(self) -> None:
+        channel = await self._channel
+        await self.layer.group_discard(layer_messages.CONTROL_GROUP, channel)
+
+    # -- the layer -----------------------------------------------------------
+
+    def groups_lost(self) -> None:
+        """The watch found the layer's groups lost: join again on the next
+        follow, hear of the next loss too, and end every session here."""
+        self.joined.clear()
+        watch = watch_for(self.layer)
+        if watch is not None and not self.closed:
+            self._detach_watch = watch.attach(self.groups_lost)
+        for member in tuple(self.members):
+            member.layer_failed()
 
     def deliver(self, event: dict[str, Any]) -> None:
         """Hand one event to every local follower of its topic."""
-        for follower in tuple(self.followers.get(event["topic"], ())):
+        for member in tuple(self.followers.get(event["topic"], ())):
             try:
-                follower.push(event)
+                member.push(event)
             except Exception:
-                logger.exception("A follower refused an event of %s", event["topic"])
+                logger.exception("A session refused an event of %s", event["topic"])
+
+    def reauthorize(self, message: dict[str, Any]) -> None:
+        """Ask the sessions following the message's resource types to re-check."""
+        types = frozenset(message.get("resource_types") or ())
+        for member in tuple(self.members):
+            if member.follows_any(types):
+                member.reauthorize_soon(message)
 
     async def _receive(self, channel: str) -> None:
         failing = False
@@ -189,7 +245,7 @@ class Fanout:
             except Exception as error:
                 if not failing:
                     logger.error(
-                        "The fan-out could not receive from the channel layer "
+                        "The hub could not receive from the channel layer "
                         "(%s: %s); retrying",
                         type(error).__name__,
                         error,
@@ -200,18 +256,24 @@ class Fanout:
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             failing = False
-            if message.get("type") == EVENT_MESSAGE_TYPE:
+            kind = message.get("type")
+            if kind == layer_messages.EVENT:
                 self.deliver(message["event"])
+            elif kind == layer_messages.REAUTHORIZE:
+                self.reauthorize(message)
 
     async def _rejoin(self, channel: str) -> None:
         while True:
             await asyncio.sleep(REJOIN_INTERVAL)
-            for topic in list(self.joined):
+            for name in list(self.joined):
+                group = (
+                    name if name == layer_messages.CONTROL_GROUP else group_name(name)
+                )
                 try:
-                    await self.layer.group_add(group_name(topic), channel)
+                    await self.layer.group_add(group, channel)
                 except Exception as error:
                     logger.warning(
                         "Could not renew the group of %s (%s)",
-                        topic,
+                        name,
                         type(error).__name__,
                     )

@@ -46,6 +46,7 @@ class LayerWatch:
         self.layer = layer
         self.failed: asyncio.Future = asyncio.get_running_loop().create_future()
         self.wake = asyncio.Event()
+        self.checks = 0  # checks passed so far
         self.task = asyncio.create_task(self.run(), name="realtime-layer-watch")
 
     def attach(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -100,6 +101,7 @@ class LayerWatch:
                         )
                         while (await self.layer.receive(channel)).get("token") != token:
                             pass
+                    self.checks += 1
                     with suppress(Exception):
                         await self.layer.group_discard(group, channel)
                     group = following

@@ -5,7 +5,6 @@ and encoded text is cached per process by (event identity, policy, view): a
 fan-out to thousands of connections encodes each event a handful of times.
 """
 
-import json
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
@@ -13,13 +12,9 @@ from typing import Any
 from realtime.conf import realtime_settings
 from realtime.ops import metrics
 from realtime.policies.base import Grant
+from realtime.protocol.messages import encode
 
 _WITHHELD = ""  # cached marker: this view does not see the event
-
-
-def encode(message: dict[str, Any]) -> str:
-    """Compact JSON text of a message sent to a client."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 class EncodingCache:

@@ -7,6 +7,7 @@ Each test states in its name what a client (or an operator) observes.
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,13 +17,11 @@ from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 from uvicorn.protocols.utils import ClientDisconnected
 
+from realtime.hub.hub import hub_for
 from realtime.hub.watch import LayerWatch
-from realtime.transports.websocket import (
-    CLOSE_INTERNAL_ERROR,
-    CLOSE_TOO_MANY_CONNECTIONS,
-    CLOSE_UNAUTHENTICATED,
-    RealtimeConsumer,
-)
+from realtime.protocol import codes
+from realtime.session.session import Session
+from realtime.transports.websocket import RealtimeConsumer
 
 from .conftest import open_socket
 
@@ -39,7 +38,7 @@ async def test_a_users_connection_beyond_the_cap_gets_too_many_connections_and_4
     extra, _ = await open_socket(f"/ws/?token={user.token}")
     error = await extra.expect("error")
     assert error["code"] == "too_many_connections"
-    assert await extra.closed_with() == CLOSE_TOO_MANY_CONNECTIONS
+    assert await extra.closed_with() == codes.TOO_MANY_CONNECTIONS_CLOSE.code
     # Another user is not affected, and a closed socket frees its place.
     await connect(await make_user("bea"))
     await first.close()
@@ -62,7 +61,13 @@ async def test_subscribe_that_the_layer_refuses_gets_unavailable_and_close_1011(
     await client.send({"type": "subscribe", "topics": ["room:a"], "id": 3})
     error = await client.expect("error")
     assert error["code"] == "unavailable" and error["id"] == 3
-    assert await client.closed_with() == CLOSE_INTERNAL_ERROR
+    assert await client.closed_with() == codes.SERVER_ERROR.code
+
+
+async def wait_until(condition: Any, timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 (state changed by other tasks)
+            await asyncio.sleep(0.01)
 
 
 async def test_the_watch_calls_back_when_the_layer_loses_its_groups():
@@ -74,35 +79,67 @@ async def test_the_watch_calls_back_when_the_layer_loses_its_groups():
         watch = LayerWatch(layer)
         try:
             watch.attach(failed.set)
-            await asyncio.sleep(0.2)  # a few checks pass
-            assert not failed.is_set()
+            await wait_until(lambda: watch.checks >= 3)
+            assert not failed.is_set()  # checks that pass call nobody back
             await layer.flush()  # what a Redis restart does to the groups
             await asyncio.wait_for(failed.wait(), 5)
             # It re-establishes itself and the next connections attach anew.
             again = asyncio.Event()
             watch.attach(again.set)
-            await asyncio.sleep(0.3)
+            passed = watch.checks
+            await wait_until(lambda: watch.checks >= passed + 2)
             assert not again.is_set()
         finally:
             watch.task.cancel()
 
 
+class CancellingLayer:
+    """The configured layer, cancelling the watch as its ``at``-th call to the
+    layer begins: the cancellation lands inside that call (mid-command on
+    Redis)."""
+
+    CALLS = frozenset({"new_channel", "group_add", "group_send", "group_discard"})
+
+    def __init__(self, layer: Any, at: int) -> None:
+        self.layer, self.at, self.calls = layer, at, 0
+        self.watch: LayerWatch | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self.layer, name)
+        if name not in self.CALLS and name != "receive":
+            return real
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls == self.at:
+                self.watch.task.cancel()
+            return await real(*args, **kwargs)
+
+        return call
+
+
 async def test_the_watch_stops_whenever_it_is_cancelled():
     """A shutdown (or a test's end) cancels the watch at any point of a check;
-    on the configured layer, in memory or Redis, it must then stop, not run on."""
-    layer = get_channel_layer()
+    on the configured layer, in memory or Redis, it must then stop, not run on.
+    Each round cancels it inside a different call of its first two checks."""
     with override_settings(
         REALTIME={"LAYER_CHECK_INTERVAL": 0.01, "LAYER_CHECK_TIMEOUT": 1}
     ):
-        for attempt in range(40):
-            watch = LayerWatch(layer)
-            await asyncio.sleep(attempt * 0.0013)  # another point of the check
-            watch.task.cancel()
+        for at in range(1, 13):
+            layer = CancellingLayer(get_channel_layer(), at)
+            layer.watch = watch = LayerWatch(layer)
+            await wait_until(lambda layer=layer: layer.calls >= layer.at)
             _, running = await asyncio.wait([watch.task], timeout=2)
             while not watch.task.done():  # leave nothing running behind
                 watch.task.cancel()
                 await asyncio.sleep(0.01)
-            assert not running, f"attempt {attempt}: the watch ran on after cancel()"
+            assert not running, f"call {at}: the watch ran on after cancel()"
+        # And while it waits between two checks.
+        watch = LayerWatch(get_channel_layer())
+        await wait_until(lambda: watch.checks >= 1)
+        watch.task.cancel()
+        _, running = await asyncio.wait([watch.task], timeout=2)
+        assert not running, "the watch ran on after cancel() between checks"
 
 
 async def session_socket(user):
@@ -132,7 +169,7 @@ async def test_logout_closes_the_sessions_sockets_4401_and_keeps_token_sockets(
     )
     error = await by_session.expect("error")
     assert error["code"] == "unauthenticated"
-    assert await by_session.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await by_session.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
     for client in (other_session, by_token):
         await client.send({"type": "ping", "id": 1})
         assert (await client.expect("pong"))["id"] == 1
@@ -149,7 +186,7 @@ async def test_a_deleted_session_is_noticed_on_reauthorization(make_user):
     await sync_to_async(Session.objects.filter(session_key=key).delete)()
     await sync_to_async(reauthorize_users)([user.pk])
     await client.expect("error")
-    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
 
 
 async def test_log_lines_carry_connection_and_user_never_the_token(
@@ -172,33 +209,52 @@ async def test_log_lines_carry_connection_and_user_never_the_token(
 async def test_a_socket_whose_queue_overflows_still_gets_every_event_in_order(
     make_user, connect, publish_now, monkeypatch
 ):
-    real_write = RealtimeConsumer.write
+    # A client on a slow network: its first event's write waits for the gate.
+    gate, pushed = asyncio.Event(), []
+    real_write, real_push = RealtimeConsumer.write_event, Session.push
 
-    async def slow_write(self: RealtimeConsumer, frame: dict) -> None:
-        await asyncio.sleep(0.2)  # a client on a slow network
-        await real_write(self, frame)
+    async def slow_write(self: RealtimeConsumer, event: dict, text: str) -> None:
+        await gate.wait()
+        await real_write(self, event, text)
 
-    monkeypatch.setattr(RealtimeConsumer, "write", slow_write)
+    def recording_push(self: Session, event: dict) -> None:
+        real_push(self, event)
+        pushed.append(event["seq"])
+
+    monkeypatch.setattr(RealtimeConsumer, "write_event", slow_write)
+    monkeypatch.setattr(Session, "push", recording_push)
     client = await connect(await make_user("ann"))
     await client.subscribe("room:a")
     for number in range(1, 6):  # faster than they leave: the queue overflows
         await publish_now("room:a", "ADDED", number)
+    await wait_until(lambda: len(pushed) == 5)  # all five reached the socket
+    gate.set()
     seqs = [(await client.expect("event"))["seq"] for _ in range(2)]
-    await client.assert_silent(0.5)  # the dropped ones wait for the next event
+    session = next(iter(hub_for(get_channel_layer()).members))
+    await wait_until(lambda: session.outbox.writer is None)  # nothing left to send
+    assert await client.communicator.receive_nothing(timeout=0)
     await publish_now("room:a", "ADDED", 6)  # ...which brings them from the log
     seqs += [(await client.expect("event"))["seq"] for _ in range(4)]
     assert seqs == [1, 2, 3, 4, 5, 6]
 
 
-async def test_a_client_gone_mid_send_ends_quietly_without_an_error_log(caplog):
-    consumer = RealtimeConsumer()
+async def test_a_client_gone_mid_send_ends_quietly_without_an_error_log(
+    make_user, connect, publish_now, monkeypatch, caplog
+):
+    attempts = []
 
-    async def gone(frame: dict) -> None:
+    async def gone(self: RealtimeConsumer, event: dict, text: str) -> None:
+        attempts.append(event["seq"])
         raise ClientDisconnected()
 
-    consumer.send_frame = gone
+    monkeypatch.setattr(RealtimeConsumer, "write_event", gone)
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    session = next(iter(hub_for(get_channel_layer()).members))
     with caplog.at_level(logging.ERROR):
-        await consumer.send_json({"type": "pong"})
-        await consumer.send_json({"type": "pong"})  # nothing more is attempted
-    assert consumer.closing
-    assert not caplog.records
+        await publish_now("room:a", "ADDED", 1)
+        await wait_until(lambda: not session.writable)
+        await publish_now("room:a", "ADDED", 2)  # nothing more is attempted
+    assert attempts == [1]
+    assert not session.subscriptions  # it let go of its topics at once
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -9,12 +9,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 from django.test import override_settings
 
+from realtime.protocol import codes
 from realtime.protocol.events import validation_errors
-from realtime.transports.websocket import (
-    CLOSE_AUTH_TIMEOUT,
-    CLOSE_RATE_LIMITED,
-    CLOSE_UNAUTHENTICATED,
-)
 
 from .conftest import open_socket
 
@@ -41,14 +37,14 @@ async def test_bad_token_in_url_gets_unauthenticated_error_then_close_4401():
     assert connected  # accepted, so a browser can read the reason
     error = await client.receive()
     assert error["type"] == "error" and error["code"] == "unauthenticated"
-    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
 
 
 async def test_token_of_deactivated_user_is_refused(make_user):
     user = await make_user("gone", is_active=False)
     client, _ = await open_socket(f"/ws/?token={user.token}")
     assert (await client.receive())["code"] == "unauthenticated"
-    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
 
 
 async def test_first_message_auth_is_welcomed_and_echoes_id(make_user, connect):
@@ -65,13 +61,13 @@ async def test_bad_auth_message_gets_error_and_close_4401(connect):
     await client.send({"type": "auth", "token": "wrong", "id": 5})
     error = await client.receive()
     assert (error["code"], error["id"]) == ("unauthenticated", 5)
-    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
 
 
 @override_settings(REALTIME={"AUTH_TIMEOUT": 0.2})
 async def test_no_authentication_in_time_closes_4408(connect):
     client = await connect()
-    assert await client.closed_with() == CLOSE_AUTH_TIMEOUT
+    assert await client.closed_with() == codes.AUTH_TIMEOUT.code
 
 
 async def test_session_cookie_authenticates_the_socket(make_user):
@@ -213,7 +209,7 @@ async def test_flood_is_rate_limited_then_closed_4429(make_user, connect):
     assert (await client.receive())["code"] == "rate_limited"
     for _ in range(10):
         await client.send({"type": "ping"})
-    assert await client.closed_with() == CLOSE_RATE_LIMITED
+    assert await client.closed_with() == codes.RATE_LIMITED_CLOSE.code
 
 
 # -- subscriptions -----------------------------------------------------------------
@@ -371,4 +367,4 @@ async def test_deactivated_user_is_disconnected_when_reauthorized(
 
     await sync_to_async(deactivate)()
     assert (await client.receive())["code"] == "unauthenticated"
-    assert await client.closed_with() == CLOSE_UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code

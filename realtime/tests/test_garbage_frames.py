@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realtime.transports.websocket import CLOSE_UNAUTHENTICATED
+from realtime.protocol import codes
 
 from .conftest import make_user_sync, open_socket
 
@@ -75,7 +75,7 @@ def test_garbage_frames_never_break_the_connection(token, batch):
             if output["type"] == "websocket.close":
                 # The one way garbage may end a connection: an auth message with
                 # a bad token, answered by the protocol's close 4401.
-                assert output["code"] == CLOSE_UNAUTHENTICATED
+                assert output["code"] == codes.UNAUTHENTICATED_CLOSE.code
                 assert any('"auth"' in frame for kind, frame in batch if kind == "text")
                 break
             message = json.loads(output["text"])

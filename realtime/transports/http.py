@@ -6,19 +6,22 @@ anything else is sent.
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
+from realtime.auth import credentials
+from realtime.auth.drf import TOKEN_KEYWORD
 from realtime.conf import realtime_settings
 from realtime.policies.authorize import authorize_many
 from realtime.policies.base import Grant
+from realtime.protocol.codes import (
+    FORBIDDEN,
+    INVALID_CURSOR,
+    INVALID_TOPIC,
+    MISSING_TOPICS,
+    TOO_MANY_TOPICS,
+    UNAUTHENTICATED,
+)
 from realtime.protocol.topics import InvalidCursor, is_valid_topic, parse_cursor
-
-# Error codes; the topic ones are the WebSocket's (PROTOCOL.md section 2).
-MISSING_TOPICS = "missing_topics"
-INVALID_TOPIC = "invalid_topic"
-TOO_MANY_TOPICS = "too_many_topics"
-INVALID_CURSOR = "invalid_cursor"
-FORBIDDEN = "forbidden"
-UNAUTHENTICATED = "unauthenticated"
 
 # Topics in a cursor are as long as topics; a cursor for the largest allowed
 # subscription stays far below this, so longer text is refused unread.
@@ -48,6 +51,40 @@ class Refusal(Exception):
 def unauthenticated(detail: str) -> Refusal:
     """The refusal of a request without valid credentials (401)."""
     return Refusal(401, UNAUTHENTICATED, detail)
+
+
+def header(scope: dict[str, Any], name: bytes) -> str | None:
+    """A request header's value (the first of that name), if present."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def query_value(scope: dict[str, Any], name: str) -> str | None:
+    """A query parameter's value (the first of that name), if present."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    values = parse_qs(query, keep_blank_values=True).get(name)
+    return values[0] if values else None
+
+
+async def authenticate(scope: dict[str, Any]) -> Any:
+    """The request's user as the polling endpoint finds it (``auth/drf.py``):
+    ``Authorization: Token``, then the session cookie.
+
+    A ``Token`` header that does not authenticate is refused even with a valid
+    session, as DRF's token authentication refuses it.
+    """
+    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
+    if scheme.lower() == TOKEN_KEYWORD.lower():
+        user = await credentials.user_for_token(token.strip())
+        if user is None:
+            raise unauthenticated("Invalid token.")
+        return user
+    user = credentials.session_user(scope)
+    if user is None:
+        raise unauthenticated("Authentication credentials were not provided.")
+    return user
 
 
 def parse_topics(text: str | None) -> list[str]:

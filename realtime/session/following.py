@@ -1,0 +1,262 @@
+"""Following topics: subscribe and unsubscribe, live events in order.
+
+A part of :class:`~realtime.session.session.Session` (kept apart to stay
+readable): the rules every transport shares for joining a topic (join the
+group, then read the position, then replay, then the live events held
+meanwhile), and for passing on a live event (drop what was seen, fill a gap
+from the log first).
+"""
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from realtime.conf import realtime_settings
+from realtime.log import store as log
+from realtime.ops import metrics
+from realtime.policies.authorize import authorize_many
+from realtime.policies.base import Grant
+from realtime.protocol import codes, messages
+from realtime.protocol.topics import is_valid_topic
+from realtime.session.outbox import EVENT, LIVE
+from realtime.session.subscriptions import (
+    GapNotRepairable,
+    Subscription,
+    cursor_of,
+    read_positions,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class LayerUnavailable(Exception):
+    """The channel layer (or the log) could not take a new subscription."""
+
+
+class Following:
+    """Subscriptions of a session, and the path of a live event through it."""
+
+    subscriptions: dict[str, Subscription]
+
+    def cursor(self) -> str:
+        """Where the client would resume from: ``topic@seq,...``."""
+        return cursor_of(self.subscriptions)
+
+    async def subscribe(
+        self,
+        topics: list[str],
+        since: dict[str, int] | None,
+        message_id: object = None,
+    ) -> None:
+        """A WebSocket ``subscribe``: an error per refused topic, then one
+        ``subscribed`` reply, then each topic's replay (PROTOCOL.md section 2)."""
+        async with self.commands:
+            if not self.writable:
+                return
+            errors: list[dict[str, Any]] = []
+            valid = []
+            for topic in topics:
+                if is_valid_topic(topic):
+                    valid.append(topic)
+                else:
+                    errors.append(
+                        messages.error(
+                            codes.INVALID_TOPIC,
+                            "not a valid topic",
+                            message_id,
+                            str(topic)[:200],
+                        )
+                    )
+            new = [topic for topic in valid if topic not in self.subscriptions]
+            again = [t for t in valid if t in self.subscriptions and t in (since or {})]
+            limit = realtime_settings.MAX_TOPICS_PER_CONNECTION
+            room = max(limit - len(self.subscriptions), 0)
+            for topic in new[room:]:
+                errors.append(
+                    messages.error(
+                        codes.TOO_MANY_TOPICS,
+                        f"at most {limit} topics per connection",
+                        message_id,
+                        topic,
+                    )
+                )
+            asked = new[:room] + again
+            grants = await database_sync_to_async(authorize_many)(self.user, asked)
+            for topic in asked:
+                if grants[topic] is None:
+                    errors.append(
+                        messages.error(
+                            codes.FORBIDDEN,
+                            "you may not subscribe to this topic",
+                            message_id,
+                            topic,
+                        )
+                    )
+                    await self.leave(topic)
+            allowed = {t: grant for t, grant in grants.items() if grant is not None}
+            try:
+                await self.follow(allowed, since or {}, message_id, errors, valid)
+            except LayerUnavailable:
+                self.close(
+                    codes.LAYER_FAILED,
+                    messages.error(
+                        codes.UNAVAILABLE,
+                        "the server cannot subscribe now; retry",
+                        message_id,
+                    ),
+                )
+
+    async def follow(
+        self,
+        grants: dict[str, Grant],
+        since: dict[str, int],
+        message_id: object = None,
+        errors: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+        asked: list[str] | None = None,
+        resuming: bool | None = None,
+    ) -> None:
+        """Follow the granted topics: join each one's group, read positions,
+        then queue ``errors``, the ``subscribed`` reply (for the ``asked``
+        topics now followed) and each topic's replay after ``since``.
+
+        The group is joined before the position is read: whatever commits
+        after the read arrives live (held until the replay is queued), and
+        whatever came before is in the log. Raises :class:`LayerUnavailable`
+        when the layer or the log cannot take them; nothing is followed then.
+        """
+        added = []
+        try:
+            for topic, grant in grants.items():
+                subscription = self.subscriptions.get(topic)
+                if subscription is None:
+                    self.subscriptions[topic] = Subscription(grant)
+                    added.append(topic)
+                    metrics.SUBSCRIPTIONS.inc()
+                    await self.hub.follow(topic, self)
+                else:  # a re-subscribe with since: replay again
+                    subscription.grant = grant
+                    subscription.hold()
+            positions = await database_sync_to_async(read_positions)(
+                list(grants), since
+            )
+        except Exception as error:
+            logger.exception(
+                "Following topics failed (%s)",
+                type(error).__name__,
+                extra=self.log_extra(),
+            )
+            for topic in added:
+                if self.subscriptions.pop(topic, None) is not None:
+                    metrics.SUBSCRIPTIONS.dec()
+                if self.hub is not None:
+                    self.hub.abandon(topic, self)
+            for topic in grants:
+                if topic in self.subscriptions:  # re-subscribed: carry on as before
+                    self.queue_live(self.subscriptions[topic].settle_back())
+            raise LayerUnavailable() from error
+        if not self.writable:
+            return  # closed meanwhile: release() has let go of every topic
+        for error in errors:
+            self.send(error)
+        asked = list(grants) if asked is None else asked
+        accepted = [topic for topic in asked if topic in self.subscriptions]
+        if resuming is None:
+            resuming = bool(since)
+        lost = [topic for topic in grants if not positions[topic].recovered]
+        self.send(
+            messages.subscribed(
+                accepted,
+                {t: self.subscribed_seq(t, positions) for t in accepted},
+                message_id,
+                lost if resuming else None,
+            )
+        )
+        for topic in grants:
+            position = positions[topic]
+            metrics.REPLAYED.inc(len(position.replay))
+            resume_from = since[topic] if position.replay else position.current
+            held = self.subscriptions[topic].settle(position.current, resume_from)
+            for event in position.replay:
+                self.outbox.put(EVENT, event)
+            self.queue_live(held)
+
+    def subscribed_seq(self, topic: str, positions: dict[str, Any]) -> int:
+        if topic in positions:
+            return positions[topic].current
+        return self.subscriptions[topic].last_seq
+
+    async def unsubscribe(self, topics: list[str], message_id: object = None) -> None:
+        """A WebSocket ``unsubscribe``: stop following; reply ``unsubscribed``."""
+        async with self.commands:
+            done = []
+            for topic in topics:
+                if not is_valid_topic(topic):
+                    self.send_error(
+                        codes.INVALID_TOPIC,
+                        "not a valid topic",
+                        message_id,
+                        str(topic)[:200],
+                    )
+                    continue
+                await self.leave(topic)
+                done.append(topic)
+            self.send(messages.unsubscribed(done, message_id))
+
+    async def leave(self, topic: str) -> None:
+        """Stop following a topic (one not followed is ignored)."""
+        if self.subscriptions.pop(topic, None) is not None:
+            metrics.SUBSCRIPTIONS.dec()
+            if self.hub is not None:
+                await self.hub.unfollow(topic, self)
+
+    def queue_live(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.outbox.put(LIVE, event)
+
+    # -- live events ----------------------------------------------------------
+
+    def push(self, event: dict[str, Any]) -> None:
+        """Take a live event from the hub; it is written in its turn."""
+        subscription = self.subscriptions.get(event["topic"])
+        if subscription is None or not self.writable:
+            return
+        if subscription.held is not None:  # its position is being read
+            subscription.held.append(event)
+        else:
+            self.outbox.put_live(event)
+
+    async def in_order(self, event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        """The events a live one brings, in order, gaps filled from the log first.
+
+        Empty for a topic not followed and for an event already taken. Raises
+        :class:`GapNotRepairable` when the log no longer holds what is missing.
+        """
+        topic, seq = event["topic"], event["seq"]
+        while True:
+            subscription = self.subscriptions.get(topic)
+            if subscription is None:
+                return ()
+            if subscription.held is not None:  # a re-subscribe began meanwhile
+                subscription.held.append(event)
+                return ()
+            after = subscription.last_seq
+            if seq <= after:
+                metrics.DROPPED.labels("duplicate").inc()
+                return ()
+            if seq == after + 1:
+                subscription.last_seq = seq
+                return (event,)
+            missed = await database_sync_to_async(log.events_between)(
+                topic, after, seq - 1
+            )
+            if self.subscriptions.get(topic) is not subscription or (
+                subscription.held is not None or subscription.last_seq != after
+            ):
+                continue  # it changed while the log was read: judge again
+            if len(missed) != seq - 1 - after:
+                metrics.DROPPED.labels("unrepairable_gap").inc()
+                raise GapNotRepairable(f"{topic} before seq {seq}")
+            metrics.GAPS_REPAIRED.inc()
+            subscription.last_seq = seq
+            return (*missed, event)

@@ -1,0 +1,128 @@
+"""A session's outbox: everything it sends, in order, written by one task.
+
+Replies, replayed events and live events all go through it, so a client sees
+``subscribed`` before its replay and the replay before later live events.
+Live events are checked against the topic's position when their turn comes
+(duplicates dropped, gaps filled from the log first). At most
+``MAX_PENDING_EVENTS`` live events wait; beyond that they are dropped, and the
+next one that fits brings them back from the log as a gap. The writer task
+exists only while there is something to send (memory per connection).
+"""
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from realtime.conf import realtime_settings
+from realtime.ops import metrics
+from realtime.protocol import codes
+from realtime.session.encoding import encoding_cache
+from realtime.session.subscriptions import GapNotRepairable
+
+if TYPE_CHECKING:
+    from realtime.session.session import Session
+
+logger = logging.getLogger(__name__)
+
+# What an outbox item is: a message to encode, an event already in order
+# (replayed or gap-filled), a live event to check first, a keep-alive.
+MESSAGE, EVENT, LIVE, KEEPALIVE = "message", "event", "live", "keepalive"
+
+
+class Outbox:
+    """The ordered queue of one session, and the task that writes it."""
+
+    __slots__ = ("items", "live", "session", "writer")
+
+    def __init__(self, session: "Session") -> None:
+        self.session = session
+        self.items: deque[tuple[str, Any]] | None = None
+        self.live = 0
+        self.writer: asyncio.Task | None = None
+
+    def put(self, kind: str, payload: Any = None) -> None:
+        """Queue one item; the writer task starts if it is not running."""
+        if self.items is None:
+            self.items = deque()
+        self.items.append((kind, payload))
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self.run())
+
+    def put_live(self, event: dict[str, Any]) -> None:
+        """Queue a live event, or drop it when ``MAX_PENDING_EVENTS`` wait."""
+        if self.live >= realtime_settings.MAX_PENDING_EVENTS:
+            metrics.DROPPED.labels("overflow").inc()
+            return
+        self.live += 1
+        self.put(LIVE, event)
+
+    def idle(self) -> bool:
+        """Whether nothing is waiting to be written."""
+        return not self.items
+
+    def discard(self) -> None:
+        """Forget what waits and stop the writer (unless it is the caller)."""
+        self.items, self.live = None, 0
+        writer = self.writer
+        if writer is not None and writer is not asyncio.current_task():
+            writer.cancel()
+            self.writer = None
+
+    async def run(self) -> None:
+        """Write the items in order until none is left, then end."""
+        session = self.session
+        try:
+            while self.items and session.writable:
+                kind, payload = self.items.popleft()
+                if kind == LIVE:
+                    self.live -= 1
+                    for event in await session.in_order(payload):
+                        await self.write_event(event)
+                elif kind == EVENT:
+                    await self.write_event(payload)
+                elif kind == MESSAGE:
+                    await self.write(session.transport.write_message(payload))
+                else:
+                    await self.write(session.transport.write_keepalive())
+        except GapNotRepairable as gap:
+            logger.error("Unrepairable gap in %s", gap, extra=session.log_extra())
+            # The client resumes with since, and hears recovered: false.
+            session.close(codes.EVENT_GAP)
+        except Exception:
+            logger.exception("Writing to a client failed", extra=session.log_extra())
+            session.close(codes.SERVER_ERROR)
+        finally:
+            if self.writer is asyncio.current_task():
+                self.writer = None
+                if not self.items:
+                    self.items = None
+
+    async def write_event(self, event: dict[str, Any]) -> None:
+        """Write one event as the topic's grant shows it; advance the cursor."""
+        session = self.session
+        subscription = session.subscriptions.get(event["topic"])
+        if subscription is None:
+            return  # left meanwhile
+        subscription.sent_seq = event["seq"]
+        text = encoding_cache.text_for(event, subscription.grant)
+        if text is not None:
+            await self.write(session.transport.write_event(event, text))
+            session.delivered.inc()
+
+    async def write(self, sending: Any) -> None:
+        """Await one write, or end a client that has not read for SEND_TIMEOUT.
+
+        uvicorn's send waits while the socket's write buffer is full (a client
+        that stops reading), which bounds what one client holds here; the
+        timeout bounds how long.
+        """
+        try:
+            async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                await sending
+        except TimeoutError:
+            self.session.close(codes.SLOW_CONSUMER)
+        except OSError:
+            # The client went away mid-send (uvicorn's ClientDisconnected): its
+            # disconnect follows and ends the connection; nothing failed.
+            self.session.client_gone()

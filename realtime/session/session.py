@@ -1,0 +1,253 @@
+"""One client connection, whatever its transport.
+
+A :class:`Session` holds what the server knows of a connection: who it is,
+the topics it follows with their grants and positions, and its outbox. The
+transports (WebSocket, SSE) parse their input, call the session, and write
+what its outbox hands them; the session knows nothing of frames or streams.
+
+Its life is one state machine: ``connected`` (no user yet) -> ``open``
+(signed in) -> ``closing`` (the server is writing its farewell) -> ``closed``.
+The server ends a connection only through :meth:`Session.close`; a client
+that goes away ends it through :meth:`Session.finish`. Both give back what
+the connection held: its topics in the hub, its user's group, its place in
+the per-user count.
+"""
+
+import asyncio
+import enum
+import logging
+import uuid
+from contextlib import suppress
+from typing import Any, Protocol
+
+from realtime.auth.limits import websocket_connections
+from realtime.conf import realtime_settings
+from realtime.hub.hub import Hub, hub_for
+from realtime.ops import metrics
+from realtime.protocol import codes, messages
+from realtime.protocol.codes import Close
+from realtime.protocol.topics import user_group_name
+from realtime.publishing.sending import remember_server_loop
+from realtime.session.access import Access
+from realtime.session.following import Following
+from realtime.session.outbox import KEEPALIVE, MESSAGE, Outbox
+from realtime.session.subscriptions import Subscription
+
+logger = logging.getLogger(__name__)
+
+# Seconds the clean-up of a connection may spend leaving its user's group: the
+# layer may be down, and the group then expires on its own.
+CLEANUP_TIMEOUT = 5
+
+
+class State(enum.Enum):
+    CONNECTED = "connected"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Transport(Protocol):
+    """What a session needs of its transport."""
+
+    name: str  # the metrics label: "websocket", "sse"
+    channel_name: str  # where the user's group reaches this connection
+
+    async def write_message(self, message: dict[str, Any]) -> None: ...
+    async def write_event(self, event: dict[str, Any], text: str) -> None: ...
+    async def write_keepalive(self) -> None: ...
+    async def write_close(self, close: Close) -> None: ...
+    def end(self) -> None:
+        """End the connection's task now, without waiting for the client."""
+
+
+class Session(Following, Access):
+    """The server side of one client connection."""
+
+    def __init__(self, transport: Transport, layer: Any, *, capped: bool) -> None:
+        """``capped``: the connection counts against MAX_CONNECTIONS_PER_USER."""
+        self.transport = transport
+        self.layer = layer
+        self.capped = capped
+        self.connection_id = uuid.uuid4().hex
+        self.state = State.CONNECTED
+        self.user: Any = None
+        self.session_key: str | None = None  # set when signed in by a cookie
+        self.subscriptions: dict[str, Subscription] = {}
+        self.outbox = Outbox(self)
+        self.commands = asyncio.Lock()  # subscribe, unsubscribe, re-check: in turn
+        self.hub: Hub | None = None
+        self.in_user_group = False
+        self.counted = False
+        self.released = False
+        self.farewell: asyncio.Task | None = None
+        self.delivered = metrics.DELIVERED.labels(transport.name)
+        metrics.CONNECTIONS.labels(transport.name).inc()
+        remember_server_loop()
+
+    def log_extra(self, **fields: Any) -> dict[str, Any]:
+        """Fields for this connection's log lines (never a token or a payload)."""
+        return {
+            "connection_id": self.connection_id,
+            "user_id": str(self.user.pk) if self.user is not None else None,
+            **fields,
+        }
+
+    @property
+    def writable(self) -> bool:
+        return self.state is State.OPEN or self.state is State.CONNECTED
+
+    # -- output --------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue a message for the client, after whatever is queued before it."""
+        if self.writable:
+            self.outbox.put(MESSAGE, message)
+
+    def send_error(
+        self, code: str, text: str, message_id: object = None, topic: str | None = None
+    ) -> None:
+        self.send(messages.error(code, text, message_id, topic))
+
+    def keep_alive(self) -> None:
+        """Queue a keep-alive when nothing else is waiting to be written."""
+        if self.writable and self.outbox.idle():
+            self.outbox.put(KEEPALIVE)
+
+    # -- life ------------------------------------------------------------------
+
+    async def start(self, user: Any, session_key: str | None = None) -> bool:
+        """Signed in: count the connection, join the user's group (which also
+        proves the layer answers), attach to the hub. False, and closing, when
+        the user already has too many connections here."""
+        if self.capped and not self.counted:
+            limit = realtime_settings.MAX_CONNECTIONS_PER_USER
+            if not websocket_connections.acquire(user.pk, limit):
+                self.user = user
+                logger.warning(
+                    "Refused a connection: the user has %d open here",
+                    limit,
+                    extra=self.log_extra(),
+                )
+                self.close(
+                    codes.TOO_MANY_CONNECTIONS_CLOSE,
+                    messages.error(
+                        codes.TOO_MANY_CONNECTIONS,
+                        f"at most {limit} connections per user; close one first",
+                    ),
+                )
+                return False
+            self.counted = True
+        self.user, self.session_key = user, session_key
+        if not self.in_user_group:
+            await self.layer.group_add(
+                user_group_name(user.pk), self.transport.channel_name
+            )
+            self.in_user_group = True
+        if self.hub is None:
+            self.hub = hub_for(self.layer)
+            await self.hub.attach(self)
+        if self.state is State.CONNECTED:
+            self.state = State.OPEN
+        return self.state is State.OPEN
+
+    def close(self, close: Close, farewell: dict[str, Any] | None = None) -> None:
+        """End the connection from the server's side: give everything back at
+        once, then write ``farewell`` (an error message) and the close from a
+        task of its own. Only the first call counts."""
+        if not self.writable:
+            return
+        self.state = State.CLOSING
+        if close.metric is not None:
+            metrics.CLOSED.labels(close.metric).inc()
+        self.outbox.discard()
+        self.release()
+        self.farewell = asyncio.get_running_loop().create_task(
+            self._say_farewell(close, farewell)
+        )
+
+    async def _say_farewell(
+        self, close: Close, farewell: dict[str, Any] | None
+    ) -> None:
+        await self.leave_user_group()
+        try:
+            async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
+                if farewell is not None:
+                    await self.transport.write_message(farewell)
+                await self.transport.write_close(close)
+            # A slow client's close frame waits behind what it has not read:
+            # if it reads in time it sees the code, else it sees the end.
+            ended = close is codes.SLOW_CONSUMER
+        except (TimeoutError, OSError):
+            ended = True  # the client takes nothing: do not wait for it
+        except Exception:
+            logger.exception("Closing a connection failed", extra=self.log_extra())
+            ended = True
+        if ended:
+            self.state = State.CLOSED
+            self.transport.end()
+
+    async def close_and_finish(self, close: Close) -> None:
+        """Close, and wait until the close is written (the connection's own
+        task is about to end)."""
+        self.close(close)
+        if self.farewell is not None:
+            with suppress(Exception):
+                await asyncio.shield(self.farewell)
+        await self.finish()
+
+    def client_gone(self) -> None:
+        """A write found the client gone: stop writing; its disconnect follows."""
+        if self.writable:
+            self.state = State.CLOSING
+            self.outbox.discard()
+            self.release()
+
+    async def finish(self) -> None:
+        """The connection is over (the client left, or its task ends): give
+        everything back, and let a farewell in progress end."""
+        if self.writable:
+            self.state = State.CLOSING
+            self.outbox.discard()
+        self.release()
+        if self.farewell is not None and not self.farewell.done():
+            self.farewell.cancel()  # nobody is there to read it
+            with suppress(BaseException):
+                await self.farewell
+        await self.leave_user_group()
+        self.state = State.CLOSED
+
+    def release(self) -> None:
+        """Give back what the connection held in this process; safe twice."""
+        if self.released:
+            return
+        self.released = True
+        metrics.SUBSCRIPTIONS.dec(len(self.subscriptions))
+        self.subscriptions.clear()
+        if self.hub is not None:
+            self.hub.detach(self)
+        if self.counted:
+            self.counted = False
+            websocket_connections.release(self.user.pk)
+        metrics.CONNECTIONS.labels(self.transport.name).dec()
+
+    async def leave_user_group(self) -> None:
+        """Leave the user's group, best effort: it expires on its own."""
+        if not self.in_user_group:
+            return
+        self.in_user_group = False
+        try:
+            async with asyncio.timeout(CLEANUP_TIMEOUT):
+                await self.layer.group_discard(
+                    user_group_name(self.user.pk), self.transport.channel_name
+                )
+        except Exception as error:
+            logger.warning(
+                "Could not leave the user's group (%s)",
+                type(error).__name__,
+                extra=self.log_extra(),
+            )
+
+    def layer_failed(self) -> None:
+        """The hub heard from the watch: this connection may be deaf."""
+        self.close(codes.LAYER_FAILED)

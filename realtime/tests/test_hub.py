@@ -1,0 +1,248 @@
+"""The process's hub: one group membership per topic, however many sessions
+follow it, and every follower still gets every event.
+
+Each test states in its name what a client or an operator observes.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.test import override_settings
+
+from realtime.hub import hub as hub_module
+from realtime.hub.hub import Hub, hub_for
+from realtime.hub.watch import LayerWatch
+from realtime.protocol.layer import CONTROL_GROUP, event_message, reauthorize_message
+from realtime.protocol.topics import group_name
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def members(layer: InMemoryChannelLayer, group: str) -> set[str]:
+    """The channels in a group, as the layer itself holds them."""
+    return set(layer.groups.get(group, {}))
+
+
+def topic_members(layer: InMemoryChannelLayer, topic: str) -> set[str]:
+    return members(layer, group_name(topic))
+
+
+class Collector:
+    """A session stand-in that keeps what the hub gives it."""
+
+    def __init__(self, *topics: str) -> None:
+        self.topics = set(topics)
+        self.events: list[dict[str, Any]] = []
+        self.rechecks: list[dict[str, Any]] = []
+        self.failed = False
+        self.arrived = asyncio.Event()
+
+    def push(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        self.arrived.set()
+
+    def follows_any(self, resource_types: frozenset[str]) -> bool:
+        return any(topic.partition(":")[0] in resource_types for topic in self.topics)
+
+    def reauthorize_soon(self, message: dict[str, Any]) -> None:
+        self.rechecks.append(message)
+        self.arrived.set()
+
+    def layer_failed(self) -> None:
+        self.failed = True
+        self.arrived.set()
+
+
+def event(topic: str, seq: int) -> dict[str, Any]:
+    return {"type": "event", "topic": topic, "seq": seq, "event": "ADDED"}
+
+
+async def send(layer: Any, topic: str, seq: int) -> None:
+    await layer.group_send(group_name(topic), event_message(event(topic, seq)))
+
+
+async def wait_for(condition: Any, timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 (state changed by other tasks)
+            await asyncio.sleep(0.01)
+
+
+async def following(hub: Hub, topic: str) -> Collector:
+    collector = Collector(topic)
+    await hub.attach(collector)
+    await hub.follow(topic, collector)
+    return collector
+
+
+async def test_many_sockets_on_a_topic_make_one_group_member_and_all_get_events(
+    make_user, connect, publish_now, group_calls
+):
+    joined, left = group_calls  # in memory or Redis: watch what the layer is asked
+    topic_group = group_name("room:a")
+    clients = []
+    for index in range(5):
+        client = await connect(await make_user(f"user{index}"))
+        await client.subscribe("room:a")
+        clients.append(client)
+    hub_joins = [(group, channel) for group, channel in joined if group == topic_group]
+    assert len(hub_joins) == 1
+    await publish_now("room:a", "ADDED", 1, text="hi")
+    for client in clients:
+        received = await client.expect("event")
+        assert (received["topic"], received["seq"]) == ("room:a", 1)
+    for client in clients[:4]:
+        await client.close()
+    assert not [group for group, _ in left if group == topic_group]  # one still follows
+    await clients[4].close()
+    await wait_for(lambda: hub_joins[0] in left)
+
+
+async def test_a_session_that_fails_does_not_keep_the_event_from_the_others(caplog):
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+
+    class Broken(Collector):
+        def push(self, event: dict[str, Any]) -> None:
+            raise RuntimeError("broken session")
+
+    broken = Broken("room:a")
+    await hub.attach(broken)
+    await hub.follow("room:a", broken)
+    healthy = await following(hub, "room:a")
+    with caplog.at_level(logging.ERROR, logger="realtime.hub.hub"):
+        await send(layer, "room:a", 1)
+        await asyncio.wait_for(healthy.arrived.wait(), 5)
+    assert healthy.events == [event("room:a", 1)]
+    assert "refused an event of room:a" in caplog.text
+    hub.detach(broken)
+    hub.detach(healthy)
+
+
+async def test_events_of_other_topics_reach_only_their_followers():
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    on_a, on_b = await following(hub, "room:a"), await following(hub, "room:b")
+    await send(layer, "room:b", 1)
+    await send(layer, "room:a", 1)
+    await send(layer, "room:a", 2)
+    await wait_for(lambda: len(on_a.events) == 2 and len(on_b.events) == 1)
+    assert [e["seq"] for e in on_a.events] == [1, 2]  # in the order sent
+    assert [e["topic"] for e in on_b.events] == ["room:b"]
+    hub.detach(on_a)
+    hub.detach(on_b)
+
+
+async def test_the_last_session_leaving_leaves_the_groups_and_stops_the_hub():
+    layer = InMemoryChannelLayer()
+    hub = hub_for(layer)
+    first, second = await following(hub, "room:a"), await following(hub, "room:a")
+    await hub.unfollow("room:a", first)
+    assert topic_members(layer, "room:a") and not hub.closed
+    hub.detach(first)
+    hub.detach(second)  # a connection that is gone: no waiting
+    await wait_for(lambda: hub.closed and not members(layer, CONTROL_GROUP))
+    assert not topic_members(layer, "room:a")
+    assert hub_for(layer) is not hub  # the next session starts afresh
+
+
+async def test_a_request_to_recheck_a_resource_type_reaches_its_followers_only():
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    rooms, boards = await following(hub, "room:a"), await following(hub, "board:1")
+    await layer.group_send(CONTROL_GROUP, reauthorize_message(resource_types=["board"]))
+    await wait_for(lambda: boards.rechecks)
+    # The hub handles its channel's messages in order: a later event to the
+    # rooms proves the request was handled, and passed the rooms by.
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: rooms.events)
+    assert rooms.rechecks == []
+    hub.detach(rooms)
+    hub.detach(boards)
+
+
+async def test_after_the_layer_loses_its_groups_the_next_session_joins_again():
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    before = await following(hub, "room:a")
+    await layer.flush()  # what a Redis restart does to the groups
+    hub.groups_lost()  # what the layer watch tells the hub
+    assert before.failed  # its connection closes, and its client resumes
+    after = await following(hub, "room:a")
+    assert topic_members(layer, "room:a") and members(layer, CONTROL_GROUP)
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: after.events)
+    assert after.events == [event("room:a", 1)]
+    hub.detach(before)
+    hub.detach(after)
+
+
+async def test_joined_groups_are_renewed_before_the_layer_expires_them(monkeypatch):
+    monkeypatch.setattr(hub_module, "REJOIN_INTERVAL", 0.05)
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    collector = await following(hub, "room:a")
+    layer.groups[group_name("room:a")].clear()  # as if the membership expired
+    await wait_for(lambda: topic_members(layer, "room:a"))
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: collector.events)
+    hub.detach(collector)
+
+
+async def test_a_group_the_layer_refuses_leaves_no_follower_behind():
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    collector = Collector("room:a")
+    await hub.attach(collector)
+
+    async def refuse(group: str, channel: str) -> None:
+        raise ConnectionError("Redis is down")
+
+    layer.group_add = refuse
+    with pytest.raises(ConnectionError):
+        await hub.follow("room:a", collector)
+    assert "room:a" not in hub.followers
+    hub.detach(collector)
+    assert hub.closed  # nothing is attached: nothing keeps running
+
+
+async def test_a_subscribe_whose_position_read_fails_leaves_no_follower_behind(
+    make_user, connect, monkeypatch
+):
+    def database_gone(*args: Any) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("realtime.session.following.read_positions", database_gone)
+    client = await connect(await make_user("ann"))
+    hub = hub_for(get_channel_layer())  # the one the socket uses
+    await client.send({"type": "subscribe", "topics": ["room:a"], "id": 1})
+    assert (await client.expect("error"))["code"] == "unavailable"
+    await wait_for(lambda: hub.closed)  # nothing follows anything any more
+    assert "room:a" not in hub.followers
+
+
+async def test_every_time_the_watch_finds_the_groups_lost_the_hub_joins_again(
+    monkeypatch,
+):
+    layer = InMemoryChannelLayer()
+    with override_settings(
+        REALTIME={"LAYER_CHECK_INTERVAL": 0.05, "LAYER_CHECK_TIMEOUT": 0.3}
+    ):
+        watch = LayerWatch(layer)
+        monkeypatch.setattr(hub_module, "watch_for", lambda layer: watch)
+        hub = Hub(layer)
+        try:
+            for _ in range(2):  # a second Redis restart as well as the first
+                collector = await following(hub, "room:a")
+                assert "room:a" in hub.joined
+                checks = watch.checks
+                await wait_for(lambda c=checks: watch.checks > c)  # one passed
+                await layer.flush()
+                await wait_for(lambda c=collector: c.failed)
+                assert "room:a" not in hub.joined
+                hub.detach(collector)
+                hub = Hub(layer)
+        finally:
+            watch.task.cancel()

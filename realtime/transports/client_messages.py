@@ -1,0 +1,104 @@
+"""Reading a WebSocket client's frames: size, JSON, and the fields of each
+message type (PROTOCOL.md section 2). Anything wrong is a :class:`ClientError`
+with the protocol's error code, never an exception that escapes."""
+
+import json
+from typing import Any
+
+from realtime.conf import realtime_settings
+from realtime.protocol import codes
+
+# The client messages, and those answered before authentication.
+AUTH, SUBSCRIBE, UNSUBSCRIBE, PING = "auth", "subscribe", "unsubscribe", "ping"
+CLIENT_TYPES = frozenset({AUTH, SUBSCRIBE, UNSUBSCRIBE, PING})
+PRE_AUTH_TYPES = frozenset({AUTH, PING})
+
+
+class ClientError(Exception):
+    """A client message was refused; becomes an ``error`` message to the client."""
+
+    def __init__(self, code: str, message: str, topic: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.topic = topic
+
+
+def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    """The JSON object of a frame, within the size limit."""
+    limit = realtime_settings.MAX_MESSAGE_BYTES
+    if text_data is None:
+        if bytes_data is not None and len(bytes_data) > limit:
+            raise ClientError(
+                codes.MESSAGE_TOO_LARGE, f"frames are limited to {limit} bytes"
+            )
+        raise ClientError(
+            codes.INVALID_JSON, "binary frames are not accepted; send JSON text"
+        )
+    # A character is at most 4 bytes: skip encoding when it cannot be too large.
+    if len(text_data) * 4 > limit and len(text_data.encode()) > limit:
+        raise ClientError(
+            codes.MESSAGE_TOO_LARGE, f"frames are limited to {limit} bytes"
+        )
+    try:
+        message = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise ClientError(codes.INVALID_JSON, "the frame is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise ClientError(codes.INVALID_JSON, "a message must be a JSON object")
+    return message
+
+
+def message_type(message: dict[str, Any], signed_in: bool) -> str:
+    """The message's type, if the connection may send it now."""
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ClientError(codes.INVALID_MESSAGE, "type is missing or not a string")
+    if kind not in CLIENT_TYPES:
+        raise ClientError(codes.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
+    if not signed_in and kind not in PRE_AUTH_TYPES:
+        raise ClientError(
+            codes.INVALID_MESSAGE, "authenticate first with an auth message"
+        )
+    return kind
+
+
+def message_id(message: dict[str, Any]) -> str | int | None:
+    """The ``id`` a reply echoes: a string or an integer, if any."""
+    value = message.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ClientError(codes.INVALID_MESSAGE, "id must be a string or an integer")
+    return value
+
+
+def topic_list(message: dict[str, Any]) -> list[str]:
+    """``topics``: a list of strings, repeats dropped, order kept."""
+    topics = message.get("topics")
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ClientError(codes.INVALID_MESSAGE, "topics must be a list of strings")
+    return list(dict.fromkeys(topics))
+
+
+def since_positions(message: dict[str, Any]) -> dict[str, int] | None:
+    """``since``: topics to non-negative integer seqs, if given."""
+    since = message.get("since")
+    if since is None:
+        return None
+    if not isinstance(since, dict) or not all(
+        isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0
+        for seq in since.values()
+    ):
+        raise ClientError(
+            codes.INVALID_MESSAGE, "since must map topics to non-negative integer seqs"
+        )
+    return since
+
+
+def token_of(message: dict[str, Any]) -> str:
+    """An ``auth`` message's token."""
+    token = message.get("token")
+    if not isinstance(token, str):
+        raise ClientError(codes.INVALID_MESSAGE, "auth needs a token string")
+    return token
