@@ -28,6 +28,7 @@ run: migrate
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_tests.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
