@@ -7,6 +7,8 @@ PORT ?= 8000
 # The PostgreSQL and Redis the second test pass uses (this machine runs both).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/giftlists
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# A URL as the test banner shows it: any password masked.
+shown = $(shell printf '%s' '$(1)' | sed -E 's#://([^:/@]*):[^@]*@#://\1:***@#')
 
 .PHONY: run test test-js test-sqlite test-postgres browser lint format migrate clean
 
@@ -54,11 +56,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# The embedded defaults whatever the shell exports, so that the banner is true.
 test-sqlite: $(VENV)/.installed browser
-	DJANGO_DEBUG=1 $(BIN)/pytest
+	@echo "==> Python tests on SQLite + in-memory channel layer"
+	env -u DATABASE_URL -u REDIS_URL DJANGO_DEBUG=1 $(BIN)/pytest
 
 test-postgres: $(VENV)/.installed browser
 	@if $(BIN)/python scripts/services_up.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		echo "==> Python tests on PostgreSQL ($(call shown,$(TEST_DATABASE_URL))) + Redis ($(call shown,$(TEST_REDIS_URL)))"; \
 		DJANGO_DEBUG=1 DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 			$(BIN)/pytest; \
 	elif [ "$$CI" = "true" ]; then \
