@@ -7,6 +7,8 @@ PORT ?= 8000
 # The PostgreSQL and Redis the second test pass uses (this machine runs both).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/giftlists
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# A URL as the test banner shows it: any password masked.
+shown = $(shell printf '%s' '$(1)' | sed -E 's#://([^:/@]*):[^@]*@#://\1:***@#')
 
 .PHONY: run test test-js test-sqlite test-postgres browser lint format migrate clean
 
@@ -28,6 +30,7 @@ run: migrate
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_tests.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
@@ -54,15 +57,18 @@ browser:
 	fi
 
 # The realtime package's own tests run on a minimal project of their own
-# (realtime/tests/project), the site's on the site.
+# (realtime/tests/project), the site's on the site. The first pass runs on the
+# embedded defaults whatever the shell exports, so that its banner is true.
 PYTEST_PACKAGE := $(BIN)/pytest --ds=realtime.tests.project.settings realtime/tests
 
 test-sqlite: $(VENV)/.installed browser
-	DJANGO_DEBUG=1 $(PYTEST_PACKAGE)
-	DJANGO_DEBUG=1 $(BIN)/pytest
+	@echo "==> Python tests on SQLite + in-memory channel layer"
+	env -u DATABASE_URL -u REDIS_URL DJANGO_DEBUG=1 $(PYTEST_PACKAGE)
+	env -u DATABASE_URL -u REDIS_URL DJANGO_DEBUG=1 $(BIN)/pytest
 
 test-postgres: $(VENV)/.installed browser
 	@if $(BIN)/python scripts/services_up.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		echo "==> Python tests on PostgreSQL ($(call shown,$(TEST_DATABASE_URL))) + Redis ($(call shown,$(TEST_REDIS_URL)))"; \
 		export DJANGO_DEBUG=1 DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)"; \
 		$(PYTEST_PACKAGE) && $(BIN)/pytest; \
 	elif [ "$$CI" = "true" ]; then \

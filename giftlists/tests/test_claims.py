@@ -1,10 +1,9 @@
 """The claim state machine: wanted -> claimed -> purchased, and its refusals."""
 
 import threading
-import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from giftlists import services
 from giftlists.exceptions import NotAMember, TransitionNotAllowed
@@ -135,47 +134,78 @@ def test_services_raise_transition_not_allowed(alice, wanted_gift):
     assert caught.value.code == "own_list"
 
 
+# Seconds a claim waits for the other's signal: a hang guard, never reached when
+# the claims behave.
+SIGNAL_WAIT = 20
+
+
+def is_gift_statement(sql: str, verb: str) -> bool:
+    return sql.startswith(verb) and f'"{Gift._meta.db_table}"' in sql
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_claims_cannot_both_win(alice, bob, erin, family):
-    """The first claim holds the lock (PostgreSQL: the row; SQLite: the database,
-    taken by its IMMEDIATE transactions); the second waits, then is refused."""
+    """The second claim reaches the gift while the first holds it unsaved, and
+    waits: it reads the gift only after the first has saved, and is refused.
+    The lock is the row on PostgreSQL, the database on SQLite (its IMMEDIATE
+    transactions); without it the second reads a wanted gift and both win."""
     gift_list = services.create_gift_list(alice, family, "Race")
     gift = services.create_gift(alice, gift_list, "Only one")
-    first_saving = threading.Event()
-    results: dict[str, str] = {}
-    original_save = Gift.save
+    first_holds = threading.Event()  # the first claim has read the gift, unsaved
+    second_arrived = threading.Event()  # the second is at the lock, or past it
+    order: list[str] = []
+    outcomes: dict[str, object] = {}
 
-    def slow_save(self, *args, **kwargs):
-        if threading.current_thread().name == "first":
-            first_saving.set()
-            time.sleep(0.5)  # the second claim arrives while this one holds
-        return original_save(self, *args, **kwargs)
+    def first_saves_once_the_second_arrived(execute, sql, params, many, context):
+        if is_gift_statement(sql, "UPDATE"):
+            first_holds.set()
+            assert second_arrived.wait(SIGNAL_WAIT), "the second claim never came"
+            order.append("first saves")
+        return execute(sql, params, many, context)
 
-    def claim(actor, name):
+    def second_says_where_it_is(execute, sql, params, many, context):
+        if "FOR UPDATE" in sql or sql.startswith("BEGIN IMMEDIATE"):
+            second_arrived.set()  # it may wait here for the first's commit
+        result = execute(sql, params, many, context)
+        if is_gift_statement(sql, "SELECT"):
+            order.append("second reads the gift")
+            second_arrived.set()  # nothing made it wait
+        return result
+
+    def claim(actor, name, wrapper, after=None):
         try:
-            if name == "second":
-                first_saving.wait(5)
-            with transaction.atomic():
-                services.claim_gift(actor, Gift.objects.get(pk=gift.pk))
-            results[name] = "won"
-        except TransitionNotAllowed as exc:
-            results[name] = exc.code
+            if after is not None:
+                assert after.wait(SIGNAL_WAIT), f"{name}: the first claim never held"
+            with connection.execute_wrapper(wrapper):
+                services.claim_gift(actor, gift)
+            outcomes[name] = "won"
+        except TransitionNotAllowed as refused:
+            outcomes[name] = refused.code
+        except BaseException as error:
+            outcomes[name] = error
         finally:
+            # Whatever happened, the other claim is not left waiting for this one.
+            first_holds.set()
+            second_arrived.set()
             connection.close()
 
-    Gift.save = slow_save
-    try:
-        threads = [
-            threading.Thread(target=claim, args=(bob, "first"), name="first"),
-            threading.Thread(target=claim, args=(erin, "second"), name="second"),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(20)
-    finally:
-        Gift.save = original_save
+    threads = [
+        threading.Thread(
+            target=claim, args=(bob, "first", first_saves_once_the_second_arrived)
+        ),
+        threading.Thread(
+            target=claim, args=(erin, "second", second_says_where_it_is, first_holds)
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for outcome in outcomes.values():
+        if isinstance(outcome, BaseException):
+            raise outcome
 
-    assert results == {"first": "won", "second": "already_claimed"}
+    assert outcomes == {"first": "won", "second": "already_claimed"}
+    assert order == ["first saves", "second reads the gift"]
     gift.refresh_from_db()
     assert gift.claimed_by == bob

@@ -43,13 +43,37 @@ async def test_rolled_back_change_publishes_nothing(make_user, connect, publish_
     assert (await client.receive())["seq"] == 1
 
 
-async def test_event_is_sent_only_after_commit(make_user, connect):
+async def test_event_is_sent_only_after_commit(make_user, connect, monkeypatch):
+    """The layer is asked to send the event only once its transaction committed.
+
+    Each send records whether the commit had happened. Before committing, the
+    transaction waits for a coroutine queued on the test's event loop after
+    publish(): it runs after whatever publish() handed that loop, so a send made
+    before the commit has been recorded by then.
+    """
+    from asgiref.sync import async_to_sync
+
     client = await connect(await make_user("ann"))
     await client.subscribe("room:a")
-    gate = {}
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+    committed: list[bool] = []  # [True] once the transaction has committed
+    sends: list[bool] = []  # one per send of the event: committed by then?
 
-    def publish_and_check_before_commit() -> None:
+    async def group_send(group, message):
+        if message.get("event", {}).get("topic") == "room:a":
+            sends.append(bool(committed))
+        await real_group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+
+    async def sends_so_far() -> list[bool]:
+        return list(sends)
+
+    def publish_and_look_before_commit() -> tuple[int, list[bool]]:
         with transaction.atomic():
+            # Registered before publish() registers its send, so it runs first.
+            transaction.on_commit(lambda: committed.append(True))
             publish(
                 ["room:a"],
                 "ADDED",
@@ -57,11 +81,14 @@ async def test_event_is_sent_only_after_commit(make_user, connect):
                 entity_id=1,
                 payload={"id": 1},
             )
-            gate["logged_inside"] = Event.objects.filter(topic="room:a").count()
+            logged = Event.objects.filter(topic="room:a").count()
+            return logged, async_to_sync(sends_so_far)()
 
-    await sync_to_async(publish_and_check_before_commit)()
-    assert gate["logged_inside"] == 1
+    logged, sent_before_commit = await sync_to_async(publish_and_look_before_commit)()
+    assert logged == 1
+    assert sent_before_commit == [], "sent while the transaction was open"
     assert (await client.receive())["seq"] == 1
+    assert sends == [True]
 
 
 def test_seqs_count_up_per_topic_and_one_change_may_have_many_topics():

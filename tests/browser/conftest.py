@@ -93,3 +93,9 @@ def api(server: Server) -> dict[str, Api]:
 def alices_list(api: dict[str, Api]) -> int:
     """The id of the demo list "Alice's birthday" (bob and carol are members)."""
     return api["bob"].list_id("Alice's birthday")
+
+
+@pytest.fixture(scope="module")
+def alices_family(api: dict[str, Api], alices_list: int) -> int:
+    """The id of the family that "Alice's birthday" belongs to."""
+    return api["bob"].get(f"/api/gift-lists/{alices_list}/")["family"]

@@ -67,10 +67,10 @@ def test_the_gift_list_page_on_desktop_and_phone(people, api, alices_list, tmp_p
     save(page_p, "gift-list-phone.png", tmp_path)
 
 
-def test_the_inspector(people, api, alices_list, tmp_path):
+def test_the_inspector(people, api, alices_list, alices_family, tmp_path):
     carol = people("carol", viewport=DESKTOP)
     page = carol.page()
-    page.goto(f"/inspector/?topic=gift-list:{alices_list}&topic=family:1")
+    page.goto(f"/inspector/?topic=gift-list:{alices_list}&topic=family:{alices_family}")
     expect(page.locator('#followed li[data-live="true"]')).to_have_count(2)
     gift = api["alice"].post(
         "/api/gifts/",

@@ -3,7 +3,6 @@ close) is closed by the server's protocol pings within a bounded time, and its
 connection, subscriptions and groups are freed."""
 
 import os
-import time
 
 import pytest
 
@@ -36,8 +35,8 @@ async def test_half_open_client_is_closed_and_its_groups_freed(kind, tmp_path):
         assert silent.message()["type"] == "subscribed"
         assert metric(server, "realtime_connections_open", transport="websocket") == 1
         assert metric(server, "realtime_subscriptions") == 1
-        began = time.monotonic()
-        # From here it reads nothing and answers no ping.
+        # From here it reads nothing and answers no ping; the wait's timeout is
+        # the bound on how long the server may take to close it.
         await async_wait_until(
             lambda: (
                 metric(server, "realtime_connections_open", transport="websocket") == 0
@@ -45,7 +44,6 @@ async def test_half_open_client_is_closed_and_its_groups_freed(kind, tmp_path):
             timeout=BOUND,
         )
         assert metric(server, "realtime_subscriptions") == 0
-        assert time.monotonic() - began < BOUND
         silent.close()
         # The server still serves new connections normally.
         again = RawSocket(server.port, f"/ws/?token={carol.token}")

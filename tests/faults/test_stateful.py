@@ -5,7 +5,6 @@ list: once settled, each copy equals what the REST API shows that user."""
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
+    invariant,
     precondition,
     rule,
 )
@@ -33,13 +33,19 @@ ACTIONS = ("claim", "unclaim", "purchase")
 
 
 class ListCopy:
-    """One user's WebSocket view of one list, kept in a thread of its own."""
+    """One user's WebSocket view of one list, kept in a thread of its own.
+
+    The reader thread checks each event as it applies it; a violation (or any
+    other error) is kept and raised in the test's thread at its next check, so
+    the test fails with the violation itself, not with a wait that times out.
+    """
 
     def __init__(self, server: Server, token: str, topic: str) -> None:
         self.topic = topic
         self.gifts: dict[int, dict[str, Any]] = {}
         self.last_seq = 0
-        self.lock = threading.Lock()
+        self.failure: BaseException | None = None
+        self.changed = threading.Condition()
         self.stack = ExitStack()
         self.socket = self.stack.enter_context(
             connect(f"{server.ws_url}?token={token}", open_timeout=20)
@@ -53,30 +59,50 @@ class ListCopy:
         self.thread.start()
 
     def read(self) -> None:
-        for text in self.socket:
-            message = json.loads(text)
-            if message["type"] != "event":
-                continue
-            with self.lock:
-                assert message["seq"] > self.last_seq, (message, self.last_seq)
-                self.last_seq = message["seq"]
-                data = message["data"]
-                if data["entity_type"] != "gift":
-                    continue
-                gift_id = int(data["entity_id"])
-                if message["event"] == "DELETED":
-                    self.gifts.pop(gift_id, None)
-                else:
-                    self.gifts[gift_id] = data["payload"]
+        try:
+            for text in self.socket:
+                self.apply(json.loads(text))
+        except BaseException as error:
+            with self.changed:
+                self.failure = error
+                self.changed.notify_all()
+
+    def apply(self, message: dict[str, Any]) -> None:
+        if message["type"] != "event":
+            return
+        with self.changed:
+            assert message["seq"] > self.last_seq, (message, self.last_seq)
+            self.last_seq = message["seq"]
+            self.changed.notify_all()
+            data = message["data"]
+            if data["entity_type"] != "gift":
+                return
+            gift_id = int(data["entity_id"])
+            if message["event"] == "DELETED":
+                self.gifts.pop(gift_id, None)
+            else:
+                self.gifts[gift_id] = data["payload"]
+
+    def raise_failure(self) -> None:
+        """Raise what went wrong in the reader thread, if anything did."""
+        with self.changed:
+            if self.failure is not None:
+                raise self.failure
 
     def settled_at(self, seq: int) -> dict[int, dict[str, Any]]:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            with self.lock:
-                if self.last_seq >= seq:
-                    return dict(self.gifts)
-            time.sleep(0.02)
-        raise AssertionError(f"{self.topic}: stuck at {self.last_seq}, not {seq}")
+        """The copy once it has applied ``seq``; the reader's failure if it fails."""
+        with self.changed:
+            settled = self.changed.wait_for(
+                lambda: self.failure is not None or self.last_seq >= seq,
+                timeout=DEADLINE,
+            )
+            if self.failure is not None:
+                raise self.failure
+            if not settled:
+                raise AssertionError(
+                    f"{self.topic}: stuck at {self.last_seq}, not {seq}"
+                )
+            return dict(self.gifts)
 
     def close(self) -> None:
         self.stack.close()
@@ -109,6 +135,11 @@ def test_websocket_copies_match_the_rest_api(server):
                 "alice": ListCopy(server, apis["alice"].token, self.topic),
             }
             self.gift_ids: list[int] = []
+
+        @invariant()
+        def readers_saw_nothing_wrong(self) -> None:
+            for copy in getattr(self, "copies", {}).values():
+                copy.raise_failure()
 
         def pick(self, index: int) -> int:
             return self.gift_ids[index % len(self.gift_ids)]
@@ -160,18 +191,18 @@ def test_websocket_copies_match_the_rest_api(server):
         def teardown(self) -> None:
             if not hasattr(self, "copies"):
                 return
-            # A last change everyone sees marks the end: once a copy has it,
-            # it has had every event before it.
-            marker = apis["alice"].patch(
-                f"/api/gift-lists/{self.list_id}/", json={"title": "settled"}
-            )
-            assert marker["title"] == "settled"
-            seq = int(
-                apis["bob"]
-                .get("/api/realtime/events/", params={"topics": self.topic})["cursor"]
-                .rsplit("@", 1)[1]
-            )
             try:
+                self.readers_saw_nothing_wrong()
+                # A last change everyone sees marks the end: once a copy has
+                # it, it has had every event before it.
+                marker = apis["alice"].patch(
+                    f"/api/gift-lists/{self.list_id}/", json={"title": "settled"}
+                )
+                assert marker["title"] == "settled"
+                cursor = apis["bob"].get(
+                    "/api/realtime/events/", params={"topics": self.topic}
+                )["cursor"]
+                seq = int(cursor.rsplit("@", 1)[1])
                 for user, copy in self.copies.items():
                     shown = {
                         gift["id"]: gift
