@@ -44,6 +44,25 @@ async def test_resume_replays_exactly_the_missed_events_then_goes_live(
     await second.assert_silent()
 
 
+async def test_subscribing_again_with_since_replays_a_followed_topic(
+    make_user, connect, publish_now
+):
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    for entity_id in (1, 2, 3):
+        await publish_now("room:a", "ADDED", entity_id)
+    assert [(await client.expect("event"))["seq"] for _ in range(3)] == [1, 2, 3]
+    # The client lost track after 1 (say, a cache it dropped): it asks again.
+    reply = await client.subscribe("room:a", since={"room:a": 1})
+    assert (reply["recovered"], reply["seqs"]) == (True, {"room:a": 3})
+    assert [(await client.expect("event"))["seq"] for _ in range(2)] == [2, 3]
+    await publish_now("room:a", "ADDED", 4)  # and live events go on after it
+    assert (await client.expect("event"))["seq"] == 4
+    # Asked from a seq the log no longer reaches, it says so.
+    reply = await client.subscribe("room:a", since={"room:a": 99})
+    assert reply["recovered"] is False
+
+
 async def test_resume_from_the_current_seq_replays_nothing(
     make_user, connect, publish_now
 ):

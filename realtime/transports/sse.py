@@ -128,7 +128,10 @@ class SseConsumer(AsyncHttpConsumer):
         try:
             await session.start(user, session_key if by_cookie else None)
             await session.follow(grants, since, resuming=cursor is not None)
-        except (LayerUnavailable, OSError, ConnectionError):
+        except Exception as error:
+            # The layer (Redis) or the log cannot take the stream now.
+            if not isinstance(error, LayerUnavailable):
+                logger.exception("Starting an SSE stream failed")
             await session.finish()
             if not self.streaming:
                 await self.refuse(

@@ -1,5 +1,5 @@
-"""A test client that behaves like realtime.js: it follows topics, remembers the
-last seq of each, and after any close reconnects and resumes with ``since``."""
+"""Test clients that behave like realtime.js: they follow topics, remember the
+last seq of each (or the SSE cursor), and after any close reconnect and resume."""
 
 import asyncio
 import contextlib
@@ -7,6 +7,7 @@ import itertools
 import json
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -80,4 +81,85 @@ class Resumer:
                 self.errors.append(message)
 
     def seen(self, topic: str) -> list[int]:
+        return [event["seq"] for event in self.events if event["topic"] == topic]
+
+
+class SseResumer:
+    """Follows ``topics`` on the SSE stream as an ``EventSource`` would: after
+    every end or refusal it reconnects with ``Last-Event-ID``."""
+
+    def __init__(self, base_url: str, token: str, topics: list[str]) -> None:
+        self.url = f"{base_url}/realtime/sse/"
+        self.token = token
+        self.topics = topics
+        self.last_event_id: str | None = None
+        self.events: list[dict[str, Any]] = []
+        self.replies: list[dict[str, Any]] = []
+        self.opened = 0  # streams the server started
+        self.violations: list[tuple[int, list[int]]] = []
+        self.refusals = 0
+        self.task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> "SseResumer":
+        self.task = asyncio.create_task(self.run())
+        return self
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http:
+            while True:
+                headers = {"Authorization": f"Token {self.token}"}
+                if self.last_event_id is not None:
+                    headers["Last-Event-ID"] = self.last_event_id
+                try:
+                    async with http.stream(
+                        "GET",
+                        self.url,
+                        params={"topics": ",".join(self.topics)},
+                        headers=headers,
+                    ) as response:
+                        if response.status_code != 200:
+                            self.refusals += 1
+                        else:
+                            self.opened += 1
+                            await self.follow(response)
+                except httpx.HTTPError:
+                    self.refusals += 1
+                await asyncio.sleep(0.2)  # EventSource's retry, kept short
+
+    async def follow(self, response: httpx.Response) -> None:
+        record: dict[str, str] = {}
+        async for line in response.aiter_lines():
+            if line:
+                field, _, value = line.partition(":")
+                record[field] = value.removeprefix(" ")
+                continue
+            if "data" in record:
+                self.handle(record)
+            record = {}
+
+    def handle(self, record: dict[str, str]) -> None:
+        if "id" in record:
+            self.last_event_id = record["id"]
+        message = json.loads(record["data"])
+        if message["type"] == "subscribed":
+            self.replies.append(message)
+            self.ready.set()
+        elif message["type"] == "event":
+            seen = self.seen(message["topic"])
+            if seen and message["seq"] != seen[-1] + 1:
+                self.violations.append((message["seq"], seen))
+            self.events.append(message)
+
+    def seen(self, topic: str) -> list[int]:
+        """The seqs received on ``topic``; raises at once if one came out of order."""
+        assert not self.violations, (
+            f"out of order (seq, seen before): {self.violations}"
+        )
         return [event["seq"] for event in self.events if event["topic"] == topic]

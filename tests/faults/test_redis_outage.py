@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.e2e.api import Api
 from tests.e2e.servers import Server
 
-from .clients import Resumer, close_code
+from .clients import Resumer, SseResumer, close_code
 from .conftest import async_wait_until, bob_list, drop_site, make_site, metric
 
 CLIENTS = 3
@@ -120,5 +120,74 @@ async def test_clients_get_every_event_across_a_redis_restart(
             ready = await http.get(f"{server.http_url}/readyz")
         assert ready.status_code == 200
     finally:
+        server.stop()
+        drop_site(site)
+
+
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+async def test_sse_streams_get_every_event_across_a_redis_restart(
+    layer, private_redis, tmp_path
+):
+    """An SSE stream shares the hub and its layer watch: after Redis comes back
+    empty its stream ends and the EventSource resumes from Last-Event-ID,
+    instead of staying open on groups that no longer exist."""
+    site = make_site(
+        tmp_path,
+        private_redis.url,
+        layer,
+        LAYER_CHECK_INTERVAL=0.5,
+        LAYER_CHECK_TIMEOUT=2,
+    )
+    server = Server(site, tmp_path / "server.log", kind="uvicorn").start()
+    streams: list[SseResumer] = []
+    try:
+        bob = Api.login(server.http_url, "bob")
+        carol = Api.login(server.http_url, "carol")
+        list_id = bob_list(bob)
+        topic = f"gift-list:{list_id}"
+        streams = [
+            SseResumer(server.http_url, carol.token, [topic]).start()
+            for _ in range(CLIENTS)
+        ]
+        for stream in streams:
+            await asyncio.wait_for(stream.ready.wait(), 30)
+        start = streams[0].replies[0]["seqs"][topic]
+
+        await asyncio.to_thread(
+            bob.post, "/api/gifts/", json={"list": list_id, "title": "before"}
+        )
+        for stream in streams:
+            await async_wait_until(lambda s=stream: s.seen(topic) == [start + 1])
+
+        private_redis.stop()
+        for n in range(WRITES_DURING_OUTAGE):
+            await asyncio.to_thread(
+                bob.post, "/api/gifts/", json={"list": list_id, "title": f"down {n}"}
+            )
+        # Down until the process has noticed (the pub/sub layer would otherwise
+        # resubscribe by itself, and the missed events wait for the next one).
+        await async_wait_until(
+            lambda: metric(server, "realtime_layer_checks_failed_total") >= 1
+        )
+        private_redis.start()  # empty: every group membership is gone
+        last = start + 1 + WRITES_DURING_OUTAGE
+        for stream in streams:
+            await async_wait_until(
+                lambda s=stream: (
+                    s.seen(topic)[-WRITES_DURING_OUTAGE:]
+                    == list(range(start + 2, last + 1))
+                )
+            )
+        # Live delivery works again for every stream: nobody is deaf.
+        await asyncio.to_thread(
+            bob.post, "/api/gifts/", json={"list": list_id, "title": "after"}
+        )
+        for stream in streams:
+            await async_wait_until(lambda s=stream: s.seen(topic)[-1:] == [last + 1])
+            assert stream.seen(topic) == list(range(start + 1, last + 2))
+            assert stream.opened > 1, "the stream should have been ended and resumed"
+    finally:
+        for stream in streams:
+            await stream.stop()
         server.stop()
         drop_site(site)
