@@ -13,7 +13,6 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from realtime.conf import realtime_settings
-from realtime.log import store as log
 from realtime.ops import metrics
 from realtime.policies.authorize import authorize_many
 from realtime.policies.base import Grant
@@ -21,9 +20,9 @@ from realtime.protocol import codes, messages
 from realtime.protocol.topics import is_valid_topic
 from realtime.session.outbox import EVENT, LIVE
 from realtime.session.subscriptions import (
-    GapNotRepairable,
     Subscription,
     cursor_of,
+    in_order,
     read_positions,
 )
 
@@ -227,36 +226,5 @@ class Following:
             self.outbox.put_live(event)
 
     async def in_order(self, event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-        """The events a live one brings, in order, gaps filled from the log first.
-
-        Empty for a topic not followed and for an event already taken. Raises
-        :class:`GapNotRepairable` when the log no longer holds what is missing.
-        """
-        topic, seq = event["topic"], event["seq"]
-        while True:
-            subscription = self.subscriptions.get(topic)
-            if subscription is None:
-                return ()
-            if subscription.held is not None:  # a re-subscribe began meanwhile
-                subscription.held.append(event)
-                return ()
-            after = subscription.last_seq
-            if seq <= after:
-                metrics.DROPPED.labels("duplicate").inc()
-                return ()
-            if seq == after + 1:
-                subscription.last_seq = seq
-                return (event,)
-            missed = await database_sync_to_async(log.events_between)(
-                topic, after, seq - 1
-            )
-            if self.subscriptions.get(topic) is not subscription or (
-                subscription.held is not None or subscription.last_seq != after
-            ):
-                continue  # it changed while the log was read: judge again
-            if len(missed) != seq - 1 - after:
-                metrics.DROPPED.labels("unrepairable_gap").inc()
-                raise GapNotRepairable(f"{topic} before seq {seq}")
-            metrics.GAPS_REPAIRED.inc()
-            subscription.last_seq = seq
-            return (*missed, event)
+        """The events a live one brings, in order (see :func:`in_order`)."""
+        return await in_order(self.subscriptions, event)

@@ -10,8 +10,11 @@ pending again for the same reason.
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.db import database_sync_to_async
+
 from realtime.log import store as log
 from realtime.log.store import Position
+from realtime.ops import metrics
 from realtime.policies.base import Grant
 from realtime.protocol.topics import format_cursor
 
@@ -65,3 +68,40 @@ def read_positions(topics: list[str], since: dict[str, int]) -> dict[str, Positi
 def cursor_of(subscriptions: dict[str, Subscription]) -> str:
     """The resume cursor of a session: ``topic@seq,...`` of what it was sent."""
     return format_cursor({t: s.sent_seq for t, s in subscriptions.items()})
+
+
+async def in_order(
+    subscriptions: dict[str, Subscription], event: dict[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    """The events a live one brings, in order, gaps filled from the log first.
+
+    Empty for a topic not followed and for an event already taken; held back
+    when the topic's position is being read again. Raises
+    :class:`GapNotRepairable` when the log no longer holds what is missing.
+    """
+    topic, seq = event["topic"], event["seq"]
+    while True:
+        subscription = subscriptions.get(topic)
+        if subscription is None:
+            return ()
+        if subscription.held is not None:  # a re-subscribe began meanwhile
+            subscription.held.append(event)
+            return ()
+        after = subscription.last_seq
+        if seq <= after:
+            metrics.DROPPED.labels("duplicate").inc()
+            return ()
+        if seq == after + 1:
+            subscription.last_seq = seq
+            return (event,)
+        missed = await database_sync_to_async(log.events_between)(topic, after, seq - 1)
+        if subscriptions.get(topic) is not subscription or (
+            subscription.held is not None or subscription.last_seq != after
+        ):
+            continue  # it changed while the log was read: judge again
+        if len(missed) != seq - 1 - after:
+            metrics.DROPPED.labels("unrepairable_gap").inc()
+            raise GapNotRepairable(f"{topic} before seq {seq}")
+        metrics.GAPS_REPAIRED.inc()
+        subscription.last_seq = seq
+        return (*missed, event)

@@ -85,3 +85,12 @@ def test_log_records_lose_their_tokens_before_any_handler_writes_them():
     assert RedactTokensFilter().filter(record)
     assert "0123456789abcdef" not in record.getMessage()
     assert "token=[redacted]" in record.getMessage()
+
+
+def test_a_project_without_a_channel_layer_is_told_at_start_up():
+    from django.core.checks import run_checks
+
+    with override_settings(CHANNEL_LAYERS={}):
+        errors = [message.id for message in run_checks()]
+    assert "realtime.E002" in errors
+    assert "realtime.E002" not in [message.id for message in run_checks()]
