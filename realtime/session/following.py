@@ -133,6 +133,9 @@ class Following:
                     added.append(topic)
                     metrics.SUBSCRIPTIONS.inc()
                     await self.hub.follow(topic, self)
+                    if self.released:  # closed meanwhile
+                        self.let_go(added)
+                        return
                 else:  # a re-subscribe with since: replay again
                     subscription.grant = grant
                     subscription.hold()
@@ -145,17 +148,14 @@ class Following:
                 type(error).__name__,
                 extra=self.log_extra(),
             )
-            for topic in added:
-                if self.subscriptions.pop(topic, None) is not None:
-                    metrics.SUBSCRIPTIONS.dec()
-                if self.hub is not None:
-                    self.hub.abandon(topic, self)
+            self.let_go(added)
             for topic in grants:
                 if topic in self.subscriptions:  # re-subscribed: carry on as before
                     self.queue_live(self.subscriptions[topic].settle_back())
             raise LayerUnavailable() from error
-        if not self.writable:
-            return  # closed meanwhile: release() has let go of every topic
+        if self.released:  # closed meanwhile
+            self.let_go(added)
+            return
         for error in errors:
             self.send(error)
         asked = list(grants) if asked is None else asked
@@ -179,6 +179,14 @@ class Following:
             for event in position.replay:
                 self.outbox.put(EVENT, event)
             self.queue_live(held)
+
+    def let_go(self, topics: list[str]) -> None:
+        """Stop following topics whose subscribe did not complete."""
+        for topic in topics:
+            if self.subscriptions.pop(topic, None) is not None:
+                metrics.SUBSCRIPTIONS.dec()
+            if self.hub is not None:
+                self.hub.abandon(topic, self)
 
     def subscribed_seq(self, topic: str, positions: dict[str, Any]) -> int:
         if topic in positions:

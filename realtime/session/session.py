@@ -169,7 +169,6 @@ class Session(Following, Access):
     async def _say_farewell(
         self, close: Close, farewell: dict[str, Any] | None
     ) -> None:
-        await self.leave_user_group()
         try:
             async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
                 if farewell is not None:
@@ -183,6 +182,7 @@ class Session(Following, Access):
         except Exception:
             logger.exception("Closing a connection failed", extra=self.log_extra())
             ended = True
+        await self.leave_user_group()
         if ended:
             self.state = State.CLOSED
             self.transport.end()
@@ -235,13 +235,15 @@ class Session(Following, Access):
         """Leave the user's group, best effort: it expires on its own."""
         if not self.in_user_group:
             return
-        self.in_user_group = False
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT):
                 await self.layer.group_discard(
                     user_group_name(self.user.pk), self.transport.channel_name
                 )
+            # Only once it is done: a leave cut short is tried again by finish().
+            self.in_user_group = False
         except Exception as error:
+            self.in_user_group = False
             logger.warning(
                 "Could not leave the user's group (%s)",
                 type(error).__name__,

@@ -100,6 +100,25 @@ async def test_many_sockets_on_a_topic_make_one_group_member_and_all_get_events(
     await wait_for(lambda: hub_joins[0] in left)
 
 
+async def test_unsubscribing_socket_stops_receiving_while_others_go_on(
+    make_user, connect, publish_now
+):
+    ann, bea = (
+        await connect(await make_user("ann")),
+        await connect(await make_user("bea")),
+    )
+    await ann.subscribe("room:a", "room:b")
+    await bea.subscribe("room:a")
+    await ann.send({"type": "unsubscribe", "topics": ["room:a"]})
+    await ann.expect("unsubscribed")
+    await publish_now("room:a", "ADDED", 1)
+    assert (await bea.expect("event"))["seq"] == 1
+    # A later event on a topic ann still follows comes through the same hub
+    # after the first: it is the next thing ann hears.
+    await publish_now("room:b", "ADDED", 2)
+    assert (await ann.expect("event"))["topic"] == "room:b"
+
+
 async def test_a_session_that_fails_does_not_keep_the_event_from_the_others(caplog):
     layer = InMemoryChannelLayer()
     hub = Hub(layer)

@@ -96,9 +96,11 @@ class SseConsumer(AsyncHttpConsumer):
         await self.send_body(KEEPALIVE, more_body=True)
 
     async def write_close(self, close: Close) -> None:
-        """End the response; the client reconnects with ``Last-Event-ID``."""
+        """End the response and the connection's task; the client reconnects
+        with ``Last-Event-ID``."""
         await self.start_stream()
         await self.send_body(b"", more_body=False)
+        self.end()
 
     def end(self) -> None:
         if not self.ended and self.main_task is not None:
