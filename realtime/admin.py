@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import Event, TopicSequence
+from .models import Event, Sequence
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,6 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EventAdmin(ReadOnlyAdmin):
     list_display = (
         "topic",
+        "view",
         "seq",
         "event",
         "entity_type",
@@ -31,13 +32,13 @@ class EventAdmin(ReadOnlyAdmin):
         "user_id",
         "created_at",
     )
-    list_filter = ("event", "entity_type")
+    list_filter = ("event", "entity_type", "view")
     search_fields = ("topic", "entity_id", "trace_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
 
 
-@admin.register(TopicSequence)
-class TopicSequenceAdmin(ReadOnlyAdmin):
-    list_display = ("topic", "last_seq")
+@admin.register(Sequence)
+class SequenceAdmin(ReadOnlyAdmin):
+    list_display = ("topic", "view", "last_seq")
     search_fields = ("topic",)

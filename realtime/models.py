@@ -1,4 +1,4 @@
-"""The event log and the per-topic sequence that numbers it."""
+"""The event log and the sequences that number it, one per view of a topic."""
 
 from typing import Any
 
@@ -12,29 +12,44 @@ from realtime.protocol.events import build_event
 TOPIC_MAX_LENGTH = 105
 
 
-class TopicSequence(models.Model):
-    """The last ``seq`` given out in one topic.
+# Longest view name a policy may declare; "" is the view of single-view topics.
+VIEW_MAX_LENGTH = 40
 
-    Its row is locked from the moment a transaction takes a number until that
-    transaction ends, so a topic's seqs are gapless and follow commit order across
-    every server process. Rows are never pruned, so seqs never restart.
+
+class Sequence(models.Model):
+    """The last ``seq`` given out in one view of one topic.
+
+    Each view of a topic (what one kind of recipient is shown of it) counts only
+    the events it shows, so a recipient sees no gap where an event was hidden
+    from it. The row is locked from the moment a transaction takes a number
+    until that transaction ends, so a view's seqs are gapless and follow commit
+    order across every server process. Rows are never pruned: seqs never restart.
     """
 
-    topic = models.CharField(max_length=TOPIC_MAX_LENGTH, primary_key=True)
+    topic = models.CharField(max_length=TOPIC_MAX_LENGTH)
+    view = models.CharField(max_length=VIEW_MAX_LENGTH, blank=True, default="")
     last_seq = models.BigIntegerField(default=0)
 
     class Meta:
-        db_table = "realtime_topic_sequence"
-        verbose_name = "topic sequence"
+        db_table = "realtime_sequence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "view"], name="realtime_sequence_topic_view"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.topic} @ {self.last_seq}"
+        view = f" ({self.view})" if self.view else ""
+        return f"{self.topic}{view} @ {self.last_seq}"
 
 
 class Event(models.Model):
-    """One published event, kept for resume, gap repair and the fallbacks."""
+    """One published event as one view of its topic shows it, kept for resume,
+    gap repair and polling. A change seen by two views is two rows, each with
+    that view's seq and presentation; a view it is hidden from has none."""
 
     topic = models.CharField(max_length=TOPIC_MAX_LENGTH)
+    view = models.CharField(max_length=VIEW_MAX_LENGTH, blank=True, default="")
     seq = models.BigIntegerField()
     event = models.CharField(max_length=40)
     entity_type = models.CharField(max_length=40)
@@ -48,16 +63,18 @@ class Event(models.Model):
 
     class Meta:
         db_table = "realtime_event"
-        ordering = ["topic", "seq"]
+        ordering = ["topic", "view", "seq"]
         constraints = [
             models.UniqueConstraint(
-                fields=["topic", "seq"], name="realtime_event_topic_seq"
+                fields=["topic", "view", "seq"], name="realtime_event_topic_view_seq"
             )
         ]
 
     def __str__(self) -> str:
+        view = f"[{self.view}]" if self.view else ""
         return (
-            f"{self.topic}#{self.seq} {self.event} {self.entity_type}:{self.entity_id}"
+            f"{self.topic}{view}#{self.seq} {self.event} "
+            f"{self.entity_type}:{self.entity_id}"
         )
 
     def as_envelope(self) -> dict[str, Any]:

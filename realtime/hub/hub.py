@@ -36,8 +36,9 @@ RETRY_DELAY = 1.0
 class Member(Protocol):
     """What the hub needs of a session."""
 
-    def push(self, event: dict[str, Any]) -> None:
-        """Take one live event of a followed topic; must not block or raise."""
+    def push(self, message: dict[str, Any]) -> None:
+        """Take one live change of a followed topic (its envelope per view);
+        must not block or raise."""
 
     def follows_any(self, resource_types: frozenset[str]) -> bool:
         """Whether it follows a topic of one of these resource types."""
@@ -220,13 +221,14 @@ class Hub:
         for member in tuple(self.members):
             member.layer_failed()
 
-    def deliver(self, event: dict[str, Any]) -> None:
-        """Hand one event to every local follower of its topic."""
-        for member in tuple(self.followers.get(event["topic"], ())):
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Hand one change (its envelope per view) to every local follower of
+        its topic."""
+        for member in tuple(self.followers.get(message["topic"], ())):
             try:
-                member.push(event)
+                member.push(message)
             except Exception:
-                logger.exception("A session refused an event of %s", event["topic"])
+                logger.exception("A session refused an event of %s", message["topic"])
 
     def reauthorize(self, message: dict[str, Any]) -> None:
         """Ask the sessions following the message's resource types to re-check."""
@@ -258,7 +260,7 @@ class Hub:
             failing = False
             kind = message.get("type")
             if kind == layer_messages.EVENT:
-                self.deliver(message["event"])
+                self.deliver(message)
             elif kind == layer_messages.REAUTHORIZE:
                 self.reauthorize(message)
 

@@ -33,21 +33,27 @@ class Page:
         return format_cursor(self.positions)
 
 
-def _ranges(behind: dict[str, int], current: dict[str, int]) -> Q:
+def _ranges(
+    views: dict[str, str], behind: dict[str, int], current: dict[str, int]
+) -> Q:
     query = Q()
     for topic, since in behind.items():
-        query |= Q(topic=topic, seq__gt=since, seq__lte=current[topic])
+        query |= Q(
+            topic=topic, view=views[topic], seq__gt=since, seq__lte=current[topic]
+        )
     return query
 
 
 def read_page(grants: dict[str, Grant], since: dict[str, int], limit: int) -> Page:
     """The next page after ``since`` for the granted topics (sync, three queries).
 
-    Topics absent from ``since`` start at their current seq with no events.
-    ``limit`` bounds the log rows read; events the grant withholds still move
-    the cursor. ``more`` says rows are left: poll again at once.
+    Each topic is read in the grant's view: its seqs count only what that view
+    shows, and its rows are the events as the view shows them. Topics absent
+    from ``since`` start at their current seq with no events. ``limit`` bounds
+    the log rows read. ``more`` says rows are left: poll again at once.
     """
-    current = log.current_seqs(list(grants))
+    views = {topic: grant.view_key for topic, grant in grants.items()}
+    current = log.current_seqs(views)
     page = Page(positions=dict(current))
     behind: dict[str, int] = {}
     for topic in grants:
@@ -61,7 +67,7 @@ def read_page(grants: dict[str, Grant], since: dict[str, int], limit: int) -> Pa
             behind[topic] = seq
     if behind:
         counts = dict(
-            Event.objects.filter(_ranges(behind, current))
+            Event.objects.filter(_ranges(views, behind, current))
             .order_by()
             .values("topic")
             .annotate(n=Count("id"))
@@ -74,8 +80,8 @@ def read_page(grants: dict[str, Grant], since: dict[str, int], limit: int) -> Pa
     if not behind:
         return page
     page.positions.update(behind)
-    # Within a topic, ids follow seqs: both are taken under the topic's row lock.
-    rows = Event.objects.filter(_ranges(behind, current)).order_by("id")
+    # Within a view of a topic, ids follow seqs: both are taken under its row lock.
+    rows = Event.objects.filter(_ranges(views, behind, current)).order_by("id")
     rows = list(rows[: limit + 1])
     page.more = len(rows) > limit
     stalled: set[str] = set()
@@ -89,7 +95,5 @@ def read_page(grants: dict[str, Grant], since: dict[str, int], limit: int) -> Pa
             page.more = True
             continue
         page.positions[topic] = envelope["seq"]
-        shown = grants[topic].present(envelope)
-        if shown is not None:
-            page.events.append(shown)
+        page.events.append(envelope)
     return page

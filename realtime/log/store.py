@@ -1,4 +1,9 @@
-"""Reading and writing the event log: seq allocation, append, replay ranges."""
+"""Reading and writing the event log: seq allocation per view, append, replay.
+
+A stream of the log is one view of one topic: ``(topic, view)``, where the
+view is the name a topic's policy gives to one kind of recipient ("" for the
+only view of a single-view topic). Each stream counts its own seqs.
+"""
 
 import json
 from dataclasses import dataclass, field
@@ -6,30 +11,33 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
+from django.db.models import Q
 
 from realtime.conf import realtime_settings
-from realtime.models import Event, TopicSequence
+from realtime.models import Event, Sequence
 
-# One statement both creates a topic's counter and takes the next number; the
+# One statement both creates a stream's counter and takes the next number; the
 # row lock it takes is held until commit, which is what orders seqs by commit.
 _NEXT_SEQ_SQL = (
-    "INSERT INTO realtime_topic_sequence (topic, last_seq) VALUES (%s, 1) "
-    "ON CONFLICT (topic) DO UPDATE SET last_seq = realtime_topic_sequence.last_seq + 1 "
+    "INSERT INTO realtime_sequence (topic, view, last_seq) VALUES (%s, %s, 1) "
+    "ON CONFLICT (topic, view) "
+    "DO UPDATE SET last_seq = realtime_sequence.last_seq + 1 "
     "RETURNING last_seq"
 )
 
 
-def next_seq(topic: str, using: str = "default") -> int:
-    """Take the next seq of a topic; call inside the transaction that logs it."""
+def next_seq(topic: str, view: str = "", using: str = "default") -> int:
+    """Take the next seq of one view of a topic; call inside the transaction
+    that logs it."""
     connection = connections[using]
     if connection.vendor in {"postgresql", "sqlite"}:
         with connection.cursor() as cursor:
-            cursor.execute(_NEXT_SEQ_SQL, [topic])
+            cursor.execute(_NEXT_SEQ_SQL, [topic, view])
             return int(cursor.fetchone()[0])
     row, _ = (
-        TopicSequence.objects.using(using)
+        Sequence.objects.using(using)
         .select_for_update()
-        .get_or_create(topic=topic)
+        .get_or_create(topic=topic, view=view)
     )
     row.last_seq += 1
     row.save(update_fields=["last_seq"])
@@ -40,24 +48,25 @@ def next_seq(topic: str, using: str = "default") -> int:
 # upsert feeds the event's insert, under the same row lock.
 _APPEND_SQL = (
     "WITH next AS ("
-    "INSERT INTO realtime_topic_sequence (topic, last_seq) VALUES (%s, 1) "
-    "ON CONFLICT (topic) DO UPDATE SET last_seq = realtime_topic_sequence.last_seq + 1 "
+    "INSERT INTO realtime_sequence (topic, view, last_seq) VALUES (%s, %s, 1) "
+    "ON CONFLICT (topic, view) "
+    "DO UPDATE SET last_seq = realtime_sequence.last_seq + 1 "
     "RETURNING last_seq) "
-    "INSERT INTO realtime_event (topic, seq, event, entity_type, entity_id, "
+    "INSERT INTO realtime_event (topic, view, seq, event, entity_type, entity_id, "
     "payload, user_id, tenant_id, trace_id, created_at) "
-    "SELECT %s, next.last_seq, %s, %s, %s, %s::jsonb, %s, %s, %s, %s FROM next "
+    "SELECT %s, %s, next.last_seq, %s, %s, %s, %s::jsonb, %s, %s, %s, %s FROM next "
     "RETURNING seq"
 )
 
 
 def append(row: Event, using: str = "default") -> Event:
-    """Give an unsaved log row its topic's next seq and write it; returns it.
+    """Give an unsaved log row its stream's next seq and write it; returns it.
 
-    Call inside the transaction that makes the change: the topic's counter
+    Call inside the transaction that makes the change: the stream's counter
     stays locked until commit.
     """
     if connections[using].vendor != "postgresql":
-        row.seq = next_seq(row.topic, using)
+        row.seq = next_seq(row.topic, row.view, using)
         row.save(using=using, force_insert=True)
         return row
     with connections[using].cursor() as cursor:
@@ -65,7 +74,9 @@ def append(row: Event, using: str = "default") -> Event:
             _APPEND_SQL,
             [
                 row.topic,
+                row.view,
                 row.topic,
+                row.view,
                 row.event,
                 row.entity_type,
                 row.entity_id,
@@ -80,19 +91,32 @@ def append(row: Event, using: str = "default") -> Event:
     return row
 
 
-def current_seqs(topics: list[str]) -> dict[str, int]:
-    """Each topic's last seq (0 for a topic that never had an event)."""
-    found = dict(
-        TopicSequence.objects.filter(topic__in=topics).values_list("topic", "last_seq")
-    )
-    return {topic: found.get(topic, 0) for topic in topics}
+def streams_filter(views: dict[str, str]) -> Q:
+    """Rows of the given streams: ``{topic: view}``."""
+    query = Q()
+    for topic, view in views.items():
+        query |= Q(topic=topic, view=view)
+    return query
 
 
-def events_between(topic: str, after: int, upto: int) -> list[dict[str, Any]]:
-    """The logged events of a topic with ``after < seq <= upto``, in order."""
-    rows = Event.objects.filter(topic=topic, seq__gt=after, seq__lte=upto).order_by(
-        "seq"
-    )
+def current_seqs(views: dict[str, str]) -> dict[str, int]:
+    """Each topic's last seq in the given view (0 where nothing was shown yet)."""
+    found = {
+        (topic, view): seq
+        for topic, view, seq in Sequence.objects.filter(
+            topic__in=list(views), view__in=set(views.values())
+        ).values_list("topic", "view", "last_seq")
+    }
+    return {topic: found.get((topic, view), 0) for topic, view in views.items()}
+
+
+def events_between(
+    topic: str, view: str, after: int, upto: int
+) -> list[dict[str, Any]]:
+    """The events one view of a topic shows with ``after < seq <= upto``, in order."""
+    rows = Event.objects.filter(
+        topic=topic, view=view, seq__gt=after, seq__lte=upto
+    ).order_by("seq")
     return [row.as_envelope() for row in rows]
 
 
@@ -105,19 +129,19 @@ class Position:
     recovered: bool = True
 
 
-def resume_position(topic: str, current: int, since: int | None) -> Position:
+def resume_position(topic: str, view: str, current: int, since: int | None) -> Position:
     """What a subscriber that last saw ``since`` needs to catch up to ``current``.
 
     ``recovered`` is false when the log no longer holds every event after
     ``since`` (pruned, or more than ``REPLAY_LIMIT``), or ``since`` is ahead of
-    the topic (the server's data was reset): the client must refetch over REST.
+    the view (the server's data was reset): the client must refetch over REST.
     """
     if since is None or since == current:
         return Position(current)
     missing = current - since
     if since > current or missing > realtime_settings.REPLAY_LIMIT:
         return Position(current, recovered=False)
-    replay = events_between(topic, since, current)
+    replay = events_between(topic, view, since, current)
     if len(replay) != missing:
         return Position(current, recovered=False)
     return Position(current, replay)

@@ -62,6 +62,16 @@ def authorize(user: Any, topic: str) -> Grant | None:
             type(error).__name__,
         )
         return None
+    if view not in policy.views:
+        # A bug in the policy: its events were logged for its declared views
+        # only, so this follower would see none of them.
+        logger.error(
+            "Refused %s: its policy's view %r is not among its views %r",
+            topic,
+            view,
+            policy.views,
+        )
+        return None
     return Grant(topic, policy, view)
 
 

@@ -1,13 +1,14 @@
 """A topic policy and the grant it issues.
 
 One policy per resource type. A policy says who may follow a topic
-(``has_permission``), works out once per subscription which *view* of the topic
-the follower gets (``view``, may query the database), and shows each event
-through that view (``present``, pure: no database, so it can run on every
-delivery). Resource types without a policy are refused, staff included.
+(``has_permission``), works out once per subscription which of its declared
+*views* of the topic the follower gets (``view``, may query the database), and
+shows each event through each view (``present``, pure: it runs when the event
+is logged, and each view numbers only the events it shows). Resource types
+without a policy are refused, staff included.
 """
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,12 @@ class TopicPolicy:
     #: (off unless a project turns it on).
     allow_staff: bool | None = None
 
+    #: Every view ``view()`` may return: a finite set, so that when an event is
+    #: logged each view's own seq can be taken for it (a recipient's seqs count
+    #: only what its view shows). Views are names (strings), or None for the
+    #: one view of a topic everyone sees alike.
+    views: tuple[str | None, ...] = (None,)
+
     #: Models, or many-to-many fields (``Board.members``), whose changes can
     #: change the answer of ``has_permission`` or ``view``: a committed change
     #: to one re-checks the open subscriptions it may affect.
@@ -30,17 +37,14 @@ class TopicPolicy:
         """Whether the (authenticated, active) user may follow the topic."""
         return False
 
-    def view(self, user: Any, identifier: str) -> Hashable:
-        """The follower's view of the topic, computed once per subscription.
-
-        Followers with equal views see identical events, so an event is
-        filtered and encoded once per view rather than once per follower.
-        """
+    def view(self, user: Any, identifier: str) -> str | None:
+        """The follower's view of the topic: one of ``views``, computed once
+        per subscription (and again when access is re-checked)."""
         return None
 
-    def present(self, event: dict[str, Any], view: Hashable) -> dict[str, Any] | None:
+    def present(self, event: dict[str, Any], view: str | None) -> dict[str, Any] | None:
         """The event as this view shows it (a copy if changed), or None to
-        withhold it. No database."""
+        withhold it. Pure: it runs when the event is logged, once per view."""
         return event
 
 
@@ -66,7 +70,14 @@ class Grant:
 
     topic: str
     policy: TopicPolicy
-    view: Hashable
+    view: str | None
 
-    def present(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        return self.policy.present(event, self.view)
+    @property
+    def view_key(self) -> str:
+        """The view's name in the log ("" for the single view None)."""
+        return view_key(self.view)
+
+
+def view_key(view: str | None) -> str:
+    """How a view is named in the log: its name, or "" for None."""
+    return "" if view is None else view

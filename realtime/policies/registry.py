@@ -6,6 +6,9 @@ from typing import Any
 from realtime.policies.base import FunctionPolicy, TopicPolicy
 from realtime.protocol.topics import RESOURCE_TYPE_PATTERN
 
+# As in the log (realtime.models.VIEW_MAX_LENGTH), without importing models here.
+VIEW_MAX_LENGTH = 40
+
 _policies: dict[str, TopicPolicy] = {}
 
 
@@ -18,6 +21,20 @@ def register_policy(resource_type: str, policy: TopicPolicy) -> TopicPolicy:
         )
     if not isinstance(policy, TopicPolicy):
         raise TypeError("a policy is a TopicPolicy instance")
+    views = tuple(policy.views)
+    if (
+        not views
+        or len(set(views)) != len(views)
+        or not all(
+            view is None or (isinstance(view, str) and 0 < len(view) <= VIEW_MAX_LENGTH)
+            for view in views
+        )
+    ):
+        raise ValueError(
+            f"the views of {resource_type!r} must be distinct names (strings of "
+            f"at most {VIEW_MAX_LENGTH} characters) or None, not {views!r}"
+        )
+
     _policies[resource_type] = policy
     from realtime.policies.dependencies import watch_dependencies
 

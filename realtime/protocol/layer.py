@@ -3,7 +3,8 @@ clients): live events, re-authorization requests and the layer check."""
 
 from typing import Any
 
-# A committed event for a topic's group; every process's hub receives it once.
+# A committed event for a topic's group, as each view that shows it shows it;
+# every process's hub receives it once.
 EVENT = "realtime.event"
 # Re-check grants: sent to one user's group (``users``), or to every hub's
 # control group (``resource_types``: every follower of those topics).
@@ -13,9 +14,11 @@ REAUTHORIZE = "realtime.reauthorize"
 CONTROL_GROUP = "rt-control"
 
 
-def event_message(envelope: dict[str, Any]) -> dict[str, Any]:
-    """The layer message carrying one logged event."""
-    return {"type": EVENT, "event": envelope}
+def event_message(topic: str, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The layer message carrying one logged change of a topic: ``views`` maps
+    each view that shows it ("" for the single view) to its envelope there,
+    with that view's seq. A view that does not show it is absent."""
+    return {"type": EVENT, "topic": topic, "views": views}
 
 
 def reauthorize_message(

@@ -16,8 +16,14 @@ from django.utils import timezone
 from realtime.log.store import append
 from realtime.models import Event
 from realtime.ops.context import current_trace_id, current_user_id
-from realtime.protocol.events import ENTITY_TYPE_PATTERN, EVENT_NAME_PATTERN
-from realtime.protocol.topics import is_valid_topic
+from realtime.policies.base import view_key
+from realtime.policies.registry import policy_for
+from realtime.protocol.events import (
+    ENTITY_TYPE_PATTERN,
+    EVENT_NAME_PATTERN,
+    build_event,
+)
+from realtime.protocol.topics import is_valid_topic, parse_topic
 from realtime.publishing.sending import send_events
 
 _UNSET: Any = object()
@@ -42,8 +48,11 @@ def publish(
 ) -> list[dict[str, Any]]:
     """Log one change on each of its topics and send it there after commit.
 
-    ``user_id`` and ``trace_id`` default to the current request's. Returns the
-    envelopes as logged (unfiltered).
+    Each topic's policy shows the change to each of its views (``present``);
+    each view that shows it logs it with that view's next seq, as it shows it,
+    and a view it is hidden from takes no seq. ``user_id`` and ``trace_id``
+    default to the current request's. Returns the envelopes as logged, one per
+    topic and view that shows the change.
     """
     topics = sorted(set(topics))  # one lock order for every writer: fewer deadlocks
     for topic in topics:
@@ -57,30 +66,57 @@ def publish(
         raise ValueError("an event payload must contain the entity's id")
     if not topics:
         return []
-    payload = json_native(payload)
-    user_id = current_user_id() if user_id is _UNSET else user_id
-    trace_id = current_trace_id() if trace_id is _UNSET else trace_id
     now = timezone.now()
-    entity_id = str(entity_id)
-    user_id = None if user_id is None else str(user_id)
-    tenant_id = None if tenant_id is None else str(tenant_id)
+    change = {
+        "event": event,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "payload": json_native(payload),
+        "user_id": current_user_id() if user_id is _UNSET else user_id,
+        "tenant_id": tenant_id,
+        "trace_id": current_trace_id() if trace_id is _UNSET else trace_id,
+        "timestamp": now,
+    }
+    logged: dict[str, dict[str, dict[str, Any]]] = {}
     with transaction.atomic(using=using, savepoint=False):
-        envelopes = [
-            append(
-                Event(
-                    topic=topic,
-                    event=event,
-                    entity_type=entity_type,
-                    entity_id=entity_id,
-                    payload=payload,
-                    user_id=user_id,
-                    tenant_id=tenant_id,
-                    trace_id=trace_id,
-                    created_at=now,
-                ),
-                using,
-            ).as_envelope()
-            for topic in topics
-        ]
-    transaction.on_commit(lambda: send_events(envelopes), using=using)
-    return envelopes
+        for topic in topics:
+            views = {
+                key: append(row, using).as_envelope()
+                for key, row in rows_for(topic, change, now)
+            }
+            if views:
+                logged[topic] = views
+    transaction.on_commit(lambda: send_events(logged), using=using)
+    return [envelope for views in logged.values() for envelope in views.values()]
+
+
+def rows_for(topic: str, change: dict[str, Any], now: Any) -> list[tuple[str, Event]]:
+    """The log rows of a change on one topic: one per view of the topic's
+    policy that shows it, as that view shows it, in the policy's view order."""
+    policy = policy_for(parse_topic(topic).resource_type)
+    base = build_event(topic=topic, seq=0, **change)
+    if policy is None:  # nobody may follow it; logged as its single view
+        return [("", row_of(base, "", now))]
+    rows = []
+    for view in policy.views:
+        shown = policy.present(base, view)
+        if shown is not None:
+            rows.append((view_key(view), row_of(shown, view_key(view), now)))
+    return rows
+
+
+def row_of(shown: dict[str, Any], view: str, now: Any) -> Event:
+    """An unsaved log row for an event as one view shows it."""
+    data = shown["data"]
+    return Event(
+        topic=shown["topic"],
+        view=view,
+        event=shown["event"],
+        entity_type=data["entity_type"],
+        entity_id=str(data["entity_id"]),
+        payload=data["payload"],
+        user_id=data["user_id"],
+        tenant_id=data["tenant_id"],
+        trace_id=shown["trace_id"],
+        created_at=now,
+    )

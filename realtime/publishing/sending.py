@@ -54,17 +54,18 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def send_events(envelopes: list[dict[str, Any]]) -> None:
-    """Send committed events to their groups; never raises.
+def send_events(logged: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Send committed events to their topics' groups; never raises.
 
-    Only for events already in the log: ``publish()`` calls it on commit. Calling
-    it for an event that is not logged would break resume and gap repair.
+    ``logged`` maps each topic to its envelopes per view. Only for events
+    already in the log: ``publish()`` calls it on commit. Calling it for an
+    event that is not logged would break resume and gap repair.
     """
-    metrics.PUBLISHED.inc(len(envelopes))
-    if envelopes:
+    metrics.PUBLISHED.inc(len(logged))
+    if logged:
         run_after_commit(
-            lambda layer: _group_send_all(layer, envelopes),
-            lambda: _send_failed(envelopes),
+            lambda layer: _group_send_all(layer, logged),
+            lambda: _send_failed(logged),
         )
     maybe_prune()
 
@@ -93,15 +94,16 @@ def run_after_commit(
         failed()
 
 
-def _send_failed(envelopes: list[dict[str, Any]]) -> None:
-    metrics.DROPPED.labels("send_failed").inc(len(envelopes))
+def _send_failed(logged: dict[str, dict[str, dict[str, Any]]]) -> None:
+    metrics.DROPPED.labels("send_failed").inc(len(logged))
+    first = next(iter(next(iter(logged.values())).values()))
     logger.exception(
         "Could not send %d event(s) to the channel layer (first: %s#%s); "
         "they stay in the log, and clients recover them on resume or gap.",
-        len(envelopes),
-        envelopes[0]["topic"],
-        envelopes[0]["seq"],
-        extra={"trace_id": envelopes[0]["trace_id"] or "-"},
+        len(logged),
+        first["topic"],
+        first["seq"],
+        extra={"trace_id": first["trace_id"] or "-"},
     )
 
 
@@ -140,6 +142,8 @@ async def _send_after(
         failed()
 
 
-async def _group_send_all(layer: Any, envelopes: list[dict[str, Any]]) -> None:
-    for envelope in envelopes:
-        await layer.group_send(group_name(envelope["topic"]), event_message(envelope))
+async def _group_send_all(
+    layer: Any, logged: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    for topic, views in logged.items():
+        await layer.group_send(group_name(topic), event_message(topic, views))

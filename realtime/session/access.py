@@ -75,6 +75,7 @@ class Access:
                 if not types or topic.partition(":")[0] in types
             ]
             grants = await database_sync_to_async(authorize_many)(user, topics)
+            viewed_anew = {}
             for topic, grant in grants.items():
                 subscription = self.subscriptions.get(topic)
                 if subscription is None:
@@ -84,8 +85,22 @@ class Access:
                     self.send_error(
                         codes.FORBIDDEN, "access to this topic was revoked", None, topic
                     )
+                elif grant.view_key != subscription.grant.view_key:
+                    viewed_anew[topic] = grant
                 else:
                     subscription.grant = grant
+            if viewed_anew:
+                await self.view_anew(viewed_anew)
+
+    async def view_anew(self, grants: dict[str, Any]) -> None:
+        """Topics whose view changed (the user became a list's owner, say): the
+        new view numbers its events apart, so the client hears an unasked
+        ``subscribed`` with the new seqs and ``recovered: false``, refetches
+        those topics over REST, and goes on from there."""
+        try:
+            await self.follow(grants, {}, refetch=True)
+        except Exception:
+            self.close(codes.LAYER_FAILED)
 
     async def session_alive(self, message: dict[str, Any]) -> bool:
         """Whether the session this connection signed in with still exists."""

@@ -114,6 +114,7 @@ class Following:
         errors: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
         asked: list[str] | None = None,
         resuming: bool | None = None,
+        refetch: bool = False,
     ) -> None:
         """Follow the granted topics: join each one's group, read positions,
         then queue ``errors``, the ``subscribed`` reply (for the ``asked``
@@ -121,8 +122,10 @@ class Following:
 
         The group is joined before the position is read: whatever commits
         after the read arrives live (held until the replay is queued), and
-        whatever came before is in the log. Raises :class:`LayerUnavailable`
-        when the layer or the log cannot take them; nothing is followed then.
+        whatever came before is in the log. With ``refetch`` the reply says
+        ``recovered: false`` for every topic (their numbering changed). Raises
+        :class:`LayerUnavailable` when the layer or the log cannot take them;
+        nothing new is followed then.
         """
         added = []
         try:
@@ -140,7 +143,7 @@ class Following:
                     subscription.grant = grant
                     subscription.hold()
             positions = await database_sync_to_async(read_positions)(
-                list(grants), since
+                {topic: grant.view_key for topic, grant in grants.items()}, since
             )
         except Exception as error:
             logger.exception(
@@ -161,8 +164,8 @@ class Following:
         asked = list(grants) if asked is None else asked
         accepted = [topic for topic in asked if topic in self.subscriptions]
         if resuming is None:
-            resuming = bool(since)
-        lost = [topic for topic in grants if not positions[topic].recovered]
+            resuming = bool(since) or refetch
+        lost = [t for t in grants if refetch or not positions[t].recovered]
         self.send(
             messages.subscribed(
                 accepted,
@@ -217,22 +220,23 @@ class Following:
             if self.hub is not None:
                 await self.hub.unfollow(topic, self)
 
-    def queue_live(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            self.outbox.put(LIVE, event)
+    def queue_live(self, changes: list[dict[str, Any]]) -> None:
+        for message in changes:
+            self.outbox.put(LIVE, message)
 
     # -- live events ----------------------------------------------------------
 
-    def push(self, event: dict[str, Any]) -> None:
-        """Take a live event from the hub; it is written in its turn."""
-        subscription = self.subscriptions.get(event["topic"])
+    def push(self, message: dict[str, Any]) -> None:
+        """Take a live change from the hub (its envelope per view); it is
+        written in its turn, as the subscription's view then shows it."""
+        subscription = self.subscriptions.get(message["topic"])
         if subscription is None or not self.writable:
             return
         if subscription.held is not None:  # its position is being read
-            subscription.held.append(event)
+            subscription.held.append(message)
         else:
-            self.outbox.put_live(event)
+            self.outbox.put_live(message)
 
-    async def in_order(self, event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-        """The events a live one brings, in order (see :func:`in_order`)."""
-        return await in_order(self.subscriptions, event)
+    async def in_order(self, message: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        """The events a live change brings, in order (see :func:`in_order`)."""
+        return await in_order(self.subscriptions, message)

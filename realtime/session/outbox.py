@@ -49,13 +49,13 @@ class Outbox:
         if self.writer is None:
             self.writer = asyncio.get_running_loop().create_task(self.run())
 
-    def put_live(self, event: dict[str, Any]) -> None:
-        """Queue a live event, or drop it when ``MAX_PENDING_EVENTS`` wait."""
+    def put_live(self, message: dict[str, Any]) -> None:
+        """Queue a live change, or drop it when ``MAX_PENDING_EVENTS`` wait."""
         if self.live >= realtime_settings.MAX_PENDING_EVENTS:
             metrics.DROPPED.labels("overflow").inc()
             return
         self.live += 1
-        self.put(LIVE, event)
+        self.put(LIVE, message)
 
     def idle(self) -> bool:
         """Whether nothing is waiting to be written."""
@@ -105,10 +105,9 @@ class Outbox:
         if subscription is None:
             return  # left meanwhile
         subscription.sent_seq = event["seq"]
-        text = encoding_cache.text_for(event, subscription.grant)
-        if text is not None:
-            await self.write(session.transport.write_event(event, text))
-            session.delivered.inc()
+        text = encoding_cache.text_for(event, subscription.grant.view_key)
+        await self.write(session.transport.write_event(event, text))
+        session.delivered.inc()
 
     async def write(self, sending: Any) -> None:
         """Await one write, or end a client that has not read for SEND_TIMEOUT.

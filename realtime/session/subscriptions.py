@@ -56,12 +56,13 @@ class Subscription:
         return held
 
 
-def read_positions(topics: list[str], since: dict[str, int]) -> dict[str, Position]:
-    """Each topic's current seq and what to replay after ``since`` (sync, queries)."""
-    current = log.current_seqs(topics)
+def read_positions(views: dict[str, str], since: dict[str, int]) -> dict[str, Position]:
+    """Each topic's current seq in its view (``{topic: view}``) and what to
+    replay after ``since`` (sync, queries)."""
+    current = log.current_seqs(views)
     return {
-        topic: log.resume_position(topic, current[topic], since.get(topic))
-        for topic in topics
+        topic: log.resume_position(topic, view, current[topic], since.get(topic))
+        for topic, view in views.items()
     }
 
 
@@ -71,32 +72,42 @@ def cursor_of(subscriptions: dict[str, Subscription]) -> str:
 
 
 async def in_order(
-    subscriptions: dict[str, Subscription], event: dict[str, Any]
+    subscriptions: dict[str, Subscription], message: dict[str, Any]
 ) -> tuple[dict[str, Any], ...]:
-    """The events a live one brings, in order, gaps filled from the log first.
+    """The events a live change brings, in order, gaps filled from the log first.
 
-    Empty for a topic not followed and for an event already taken; held back
+    ``message`` holds the change's envelope per view; the subscription's view
+    at this moment decides which one is its. Empty for a topic not followed,
+    a change its view does not show, and an event already taken; held back
     when the topic's position is being read again. Raises
     :class:`GapNotRepairable` when the log no longer holds what is missing.
     """
-    topic, seq = event["topic"], event["seq"]
+    topic = message["topic"]
     while True:
         subscription = subscriptions.get(topic)
         if subscription is None:
             return ()
         if subscription.held is not None:  # a re-subscribe began meanwhile
-            subscription.held.append(event)
+            subscription.held.append(message)
             return ()
-        after = subscription.last_seq
+        view = subscription.grant.view_key
+        event = message["views"].get(view)
+        if event is None:
+            return ()  # hidden from this view: it took no seq here
+        seq, after = event["seq"], subscription.last_seq
         if seq <= after:
             metrics.DROPPED.labels("duplicate").inc()
             return ()
         if seq == after + 1:
             subscription.last_seq = seq
             return (event,)
-        missed = await database_sync_to_async(log.events_between)(topic, after, seq - 1)
+        missed = await database_sync_to_async(log.events_between)(
+            topic, view, after, seq - 1
+        )
         if subscriptions.get(topic) is not subscription or (
-            subscription.held is not None or subscription.last_seq != after
+            subscription.held is not None
+            or subscription.last_seq != after
+            or subscription.grant.view_key != view
         ):
             continue  # it changed while the log was read: judge again
         if len(missed) != seq - 1 - after:

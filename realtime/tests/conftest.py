@@ -25,6 +25,7 @@ class RoomPolicy(TopicPolicy):
     """``room:<name>``: any signed-in user; only "vip" users see SECRET events."""
 
     allow_staff = True
+    views = ("vip", "plain")
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         return not identifier.startswith("closed")
@@ -79,15 +80,18 @@ def make_user() -> Callable[..., Any]:
 
 def publish_now_sync(
     topic: str, event: str = "ADDED", entity_id: int = 1, **payload: Any
-) -> dict:
+) -> dict | None:
+    """Publish and commit; returns the envelope as the last view that shows it
+    logged it (for a room's ADDED, the "plain" view: most test users')."""
     with transaction.atomic():
-        return publish(
+        envelopes = publish(
             [topic],
             event,
             entity_type="message",
             entity_id=entity_id,
             payload={"id": entity_id, **payload},
-        )[0]
+        )
+    return envelopes[-1] if envelopes else None
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from realtime.models import ConnectionTicket, Event, TopicSequence
+from realtime.models import ConnectionTicket, Event, Sequence
 from realtime.publishing.publisher import publish
 
 
@@ -24,7 +24,7 @@ def logged(db):
         publish(
             ["room:a"], "ADDED", entity_type="message", entity_id=7, payload={"id": 7}
         )
-    return Event.objects.get()
+    return Event.objects.get(view="plain")
 
 
 def test_event_log_is_listed_and_searchable(staff_client, logged):
@@ -33,7 +33,7 @@ def test_event_log_is_listed_and_searchable(staff_client, logged):
     assert response.status_code == 200
     assert "room:a" in response.content.decode()
     assert (
-        staff_client.get(reverse("admin:realtime_topicsequence_changelist")).status_code
+        staff_client.get(reverse("admin:realtime_sequence_changelist")).status_code
         == 200
     )
 
@@ -52,4 +52,4 @@ def test_tickets_are_not_in_the_admin(staff_client):
     from django.contrib import admin
 
     assert ConnectionTicket not in admin.site._registry
-    assert TopicSequence in admin.site._registry
+    assert Sequence in admin.site._registry

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime.models import Event, TopicSequence
+from realtime.models import Event, Sequence
 from realtime.ops.context import trace
 from realtime.publishing.publisher import publish
 
@@ -61,7 +61,7 @@ async def test_event_is_sent_only_after_commit(make_user, connect, monkeypatch):
     sends: list[bool] = []  # one per send of the event: committed by then?
 
     async def group_send(group, message):
-        if message.get("event", {}).get("topic") == "room:a":
+        if message.get("type") == "realtime.event" and message["topic"] == "room:a":
             sends.append(bool(committed))
         await real_group_send(group, message)
 
@@ -81,7 +81,7 @@ async def test_event_is_sent_only_after_commit(make_user, connect, monkeypatch):
                 entity_id=1,
                 payload={"id": 1},
             )
-            logged = Event.objects.filter(topic="room:a").count()
+            logged = Event.objects.filter(topic="room:a", view="plain").count()
             return logged, async_to_sync(sends_so_far)()
 
     logged, sent_before_commit = await sync_to_async(publish_and_look_before_commit)()
@@ -104,12 +104,16 @@ def test_seqs_count_up_per_topic_and_one_change_may_have_many_topics():
         payload={"id": 1},
     )
     assert {(e["topic"], e["seq"]) for e in envelopes} == {("room:a", 4), ("room:b", 1)}
-    assert dict(TopicSequence.objects.values_list("topic", "last_seq")) == {
-        "room:a": 4,
-        "room:b": 1,
-    }
-    logged = list(Event.objects.filter(topic="room:a").values_list("seq", flat=True))
-    assert logged == [1, 2, 3, 4]
+    # Each view of a room (vip, plain) that shows the change counts it.
+    counters = Sequence.objects.values_list("topic", "view", "last_seq")
+    assert sorted(counters) == [
+        ("room:a", "plain", 4),
+        ("room:a", "vip", 4),
+        ("room:b", "plain", 1),
+        ("room:b", "vip", 1),
+    ]
+    logged = Event.objects.filter(topic="room:a", view="plain")
+    assert list(logged.values_list("seq", flat=True)) == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -158,4 +162,4 @@ def test_payload_is_stored_as_plain_json():
         payload={"id": 7, "price": Decimal("12.50")},
     )[0]
     assert envelope["data"]["payload"] == {"id": 7, "price": "12.50"}
-    assert Event.objects.get().payload == {"id": 7, "price": "12.50"}
+    assert Event.objects.get(view="plain").payload == {"id": 7, "price": "12.50"}

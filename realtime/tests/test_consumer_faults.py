@@ -219,7 +219,7 @@ async def test_a_socket_whose_queue_overflows_still_gets_every_event_in_order(
 
     def recording_push(self: Session, event: dict) -> None:
         real_push(self, event)
-        pushed.append(event["seq"])
+        pushed.append(event["topic"])
 
     monkeypatch.setattr(RealtimeConsumer, "write_event", slow_write)
     monkeypatch.setattr(Session, "push", recording_push)

@@ -76,8 +76,12 @@ async def test_owner_never_sees_claims_and_others_see_the_truth(
 
     assert [e["event"] for e in alice_sees] == ["ADDED", "UPDATED"]
     assert [e["event"] for e in bob_sees] == ["ADDED", "STATUS_CHANGED", "UPDATED"]
-    # The same change is the same (topic, seq) for every recipient.
-    assert keys(alice_sees) == [keys(bob_sees)[0], keys(bob_sees)[2]]
+    # Each recipient's seqs count only what it is shown: the owner's go on
+    # without a gap where the claim was, and her cursor says nothing of it.
+    alice_at, bob_at = as_alice.opened.seqs[topic], as_bob.opened.seqs[topic]
+    assert [e["seq"] for e in alice_sees] == [alice_at + 1, alice_at + 2]
+    assert [e["seq"] for e in bob_sees] == [bob_at + 1, bob_at + 2, bob_at + 3]
+    assert as_alice.cursor == f"{topic}@{alice_at + 2}"
     alice_update, bob_update = alice_sees[1]["data"], bob_sees[2]["data"]
     assert alice_update["payload"]["status"] == "wanted"
     assert alice_update["payload"]["claimed_by"] is None

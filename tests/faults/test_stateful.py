@@ -199,11 +199,12 @@ def test_websocket_copies_match_the_rest_api(server):
                     f"/api/gift-lists/{self.list_id}/", json={"title": "settled"}
                 )
                 assert marker["title"] == "settled"
-                cursor = apis["bob"].get(
-                    "/api/realtime/events/", params={"topics": self.topic}
-                )["cursor"]
-                seq = int(cursor.rsplit("@", 1)[1])
                 for user, copy in self.copies.items():
+                    # Each user's seqs count what that user is shown.
+                    cursor = apis[user].get(
+                        "/api/realtime/events/", params={"topics": self.topic}
+                    )["cursor"]
+                    seq = int(cursor.rsplit("@", 1)[1])
                     shown = {
                         gift["id"]: gift
                         for gift in apis[user].results(
