@@ -74,10 +74,6 @@ class SocketClient:
             if message["type"] == kind:
                 return seen
 
-    async def assert_silent(self, timeout: float = 0.3) -> None:
-        """Nothing arrives within ``timeout`` seconds."""
-        assert await self.communicator.receive_nothing(timeout=timeout)
-
     async def nothing_before(
         self, barrier: Callable[[dict[str, Any]], bool]
     ) -> dict[str, Any]:
