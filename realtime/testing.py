@@ -9,7 +9,7 @@ Projects that register their own models can use it in their tests::
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -74,9 +74,21 @@ class SocketClient:
             if message["type"] == kind:
                 return seen
 
-    async def assert_silent(self, timeout: float = 0.3) -> None:
-        """Nothing arrives within ``timeout`` seconds."""
-        assert await self.communicator.receive_nothing(timeout=timeout)
+    async def nothing_before(
+        self, barrier: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any]:
+        """The next message, which must be the ``barrier``; returns it.
+
+        How a test shows that nothing arrived: not by waiting a while (on a slow
+        machine the stray message comes later), but by a message the server
+        sends after anything it could wrongly have sent, through the same
+        ordered path. For events, publish a later one on a topic this
+        connection follows; for replies to this connection's own messages, a
+        ``ping``'s ``pong`` will do. ``barrier`` tells that message apart.
+        """
+        message = await self.receive()
+        assert barrier(message), f"this came before the barrier: {message}"
+        return message
 
     async def closed_with(self, timeout: float = RECEIVE_TIMEOUT) -> int | None:
         """Read until the server closes; return the close code."""

@@ -1,4 +1,5 @@
-"""Refuse timed assertions in the tests: ``assert`` on how long something took.
+"""Refuse timed assertions in the tests: ``assert`` on how long something took,
+and "nothing arrived" checked by waiting a while.
 
 A test that asserts ``time.monotonic() - began < BOUND`` passes or fails with the
 machine's load, not with the behaviour it names. Tests wait for a condition with
@@ -7,8 +8,16 @@ so this check accepts ``assert time.monotonic() < deadline`` as a polling loop's
 guard and refuses an ``assert`` that compares a difference of clock readings, or
 a name holding one, with anything.
 
+Likewise a test that waits 0.3 s and sees nothing passes on a slow machine
+whether or not something was on its way. Tests end such a check at a barrier, a
+later message that would have come after the unwanted one
+(``SocketClient.nothing_before``), so this check refuses every call of
+``assert_silent(...)`` and every ``receive_nothing(...)`` whose timeout is not a
+literal 0 (channels' own default is 0.1 s); with 0, it only looks at what has
+already come, after a signal that nothing more will.
+
 Usage: ``python scripts/check_tests.py [PATH ...]`` (default: every test
-directory). Exits 1 and prints ``file:line: ...`` for each timed assertion.
+directory). Exits 1 and prints ``file:line: ...`` for each timed check.
 """
 
 import ast
@@ -181,6 +190,60 @@ def timed_asserts(source: str, path: str = "<string>") -> list[TimedAssert]:
     return checker.found
 
 
+@dataclass(frozen=True)
+class TimedSilence:
+    """One "nothing arrived" check that ends after a wait, where it is."""
+
+    path: str
+    line: int
+    source: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}:{self.line}: timed silence `{self.source}`: waiting a "
+            "while for nothing passes on a slow machine either way; end the check "
+            "at a later message instead (SocketClient.nothing_before)"
+        )
+
+
+def _is_zero(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and type(node.value) in (int, float)
+        and node.value == 0
+    )
+
+
+def _waits(call: ast.Call) -> bool:
+    """Whether a call of ``assert_silent`` or ``receive_nothing`` waits."""
+    function = call.func
+    if isinstance(function, ast.Attribute):
+        name = function.attr
+    elif isinstance(function, ast.Name):
+        name = function.id
+    else:
+        return False
+    if name == "assert_silent":
+        return True
+    if name != "receive_nothing":
+        return False
+    timeouts = [k.value for k in call.keywords if k.arg == "timeout"] + call.args[:1]
+    return not timeouts or not _is_zero(timeouts[0])
+
+
+def timed_silences(source: str, path: str = "<string>") -> list[TimedSilence]:
+    """Every call in one module's source that checks for silence by waiting."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source, filename=path))
+        if isinstance(node, ast.Call) and _waits(node)
+    ]
+    return [
+        TimedSilence(path, call.lineno, ast.unparse(call))
+        for call in sorted(calls, key=lambda call: (call.lineno, call.col_offset))
+    ]
+
+
 def python_files(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
@@ -197,10 +260,12 @@ def main(arguments: list[str]) -> int:
     if missing:
         print(f"check_tests: no such path: {', '.join(missing)}", file=sys.stderr)
         return 2
-    found: list[TimedAssert] = []
+    found: list[TimedAssert | TimedSilence] = []
     for path in python_files(paths):
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        found += timed_asserts(path.read_text(encoding="utf-8"), str(shown))
+        source = path.read_text(encoding="utf-8")
+        in_file = timed_asserts(source, str(shown)) + timed_silences(source, str(shown))
+        found += sorted(in_file, key=lambda timed: timed.line)
     for timed in found:
         print(timed, file=sys.stderr)
     return 1 if found else 0

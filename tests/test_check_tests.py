@@ -1,5 +1,6 @@
-"""``scripts/check_tests.py`` refuses asserts on elapsed time, names their file
-and line, and lets deadline-bounded waits and ordinary asserts through."""
+"""``scripts/check_tests.py`` refuses asserts on elapsed time and "nothing
+arrived" checks that wait, names their file and line, and lets deadline-bounded
+waits, barrier-bounded silence checks and ordinary asserts through."""
 
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.check_tests import ROOT, TEST_DIRECTORIES, timed_asserts
+from scripts.check_tests import ROOT, TEST_DIRECTORIES, timed_asserts, timed_silences
 
 TIMED = [
     """
@@ -74,6 +75,45 @@ def test_deadline_guards_and_ordinary_asserts_pass(source):
     assert timed_asserts(textwrap.dedent(source)) == []
 
 
+# Lines in a test that check that nothing arrived.
+SILENT_FOR_A_WHILE = [
+    "await client.assert_silent()",
+    "await client.assert_silent(timeout=0.05)",
+    "assert await client.communicator.receive_nothing()",
+    "assert await client.communicator.receive_nothing(0.3)",
+    "assert await communicator.receive_nothing(timeout=0.1, interval=0.01)",
+]
+
+SILENT_UP_TO_A_SIGNAL = [
+    "assert await client.communicator.receive_nothing(timeout=0)",
+    "assert await client.communicator.receive_nothing(0)",
+    "await client.nothing_before(lambda message: message['topic'] == 'room:b')",
+]
+
+
+def in_a_test(line: str) -> str:
+    """``line`` as the third line of a module: the last of a test function."""
+    return (
+        "async def test_quiet(client):\n"
+        "    await client.subscribe('room:a')\n"
+        f"    {line}\n"
+    )
+
+
+@pytest.mark.parametrize("line", SILENT_FOR_A_WHILE)
+def test_a_silence_check_that_waits_is_refused_at_its_line(line):
+    found = timed_silences(in_a_test(line), "tests/example.py")
+
+    assert [timed.line for timed in found] == [3]
+    assert str(found[0]).startswith("tests/example.py:3: timed silence `")
+    assert "nothing_before" in str(found[0])  # what to do instead
+
+
+@pytest.mark.parametrize("line", SILENT_UP_TO_A_SIGNAL)
+def test_a_silence_check_ended_by_a_signal_passes(line):
+    assert timed_silences(in_a_test(line)) == []
+
+
 def test_the_command_fails_naming_the_file_and_line(tmp_path: Path):
     timed = tmp_path / "test_timed.py"
     timed.write_text(textwrap.dedent(TIMED[0]))
@@ -89,6 +129,23 @@ def test_the_command_fails_naming_the_file_and_line(tmp_path: Path):
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"{timed}:4: timed assertion")
+
+
+def test_the_command_names_each_timed_check_of_a_file_in_line_order(tmp_path: Path):
+    timed = tmp_path / "test_timed.py"
+    timed.write_text(in_a_test(SILENT_FOR_A_WHILE[0]) + textwrap.dedent(TIMED[0]))
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_tests.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [f"{timed}:3", f"{timed}:7"]
+    assert "timed silence" in lines[0] and "timed assertion" in lines[1]
 
 
 def test_it_checks_every_directory_pytest_collects():

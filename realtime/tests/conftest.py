@@ -100,6 +100,19 @@ def publish_now() -> Callable[..., Any]:
     return sync_to_async(publish_now_sync)
 
 
+def event_of(topic: str, entity_id: int) -> Callable[[dict], bool]:
+    """A barrier for ``nothing_before``: the event of ``entity_id`` on ``topic``."""
+
+    def matches(message: dict) -> bool:
+        return (
+            message.get("type") == "event"
+            and message["topic"] == topic
+            and message["data"]["entity_id"] == str(entity_id)
+        )
+
+    return matches
+
+
 async def open_socket(
     path: str = "/ws/", headers: list[tuple[bytes, bytes]] | None = None
 ) -> tuple[SocketClient, bool]:

@@ -251,10 +251,37 @@ async def test_a_client_gone_mid_send_ends_quietly_without_an_error_log(
     client = await connect(await make_user("ann"))
     await client.subscribe("room:a")
     session = next(iter(hub_for(get_channel_layer()).members))
+    witness = Witness()
+    await session.hub.attach(witness)
+    await session.hub.follow("room:a", witness)
     with caplog.at_level(logging.ERROR):
         await publish_now("room:a", "ADDED", 1)
         await wait_until(lambda: not session.writable)
-        await publish_now("room:a", "ADDED", 2)  # nothing more is attempted
+        await publish_now("room:a", "ADDED", 2)
+        # Nothing more is attempted: looked at once the hub has handed 2 to the
+        # topic's followers, and the session's writer, had it been given 2, is done.
+        await wait_until(lambda: witness.pushes == 2 and session.outbox.writer is None)
     assert attempts == [1]
     assert not session.subscriptions  # it let go of its topics at once
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    session.hub.detach(witness)
+
+
+class Witness:
+    """Another follower in the same hub: when it has an event, the hub has
+    handed that event to every follower it has."""
+
+    def __init__(self) -> None:
+        self.pushes = 0
+
+    def push(self, event: dict) -> None:
+        self.pushes += 1
+
+    def follows_any(self, resource_types: frozenset[str]) -> bool:
+        return False
+
+    def reauthorize_soon(self, message: dict) -> None:
+        pass
+
+    def layer_failed(self) -> None:
+        pass

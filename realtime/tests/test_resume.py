@@ -12,6 +12,8 @@ from prometheus_client import REGISTRY
 from realtime.models import Event
 from realtime.protocol.layer import event_message
 
+from .conftest import event_of
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -40,9 +42,12 @@ async def test_resume_replays_exactly_the_missed_events_then_goes_live(
         (4, "4"),
         (5, "5"),
     ]
+    # Each next message is a later live event: nothing more was replayed before
+    # it, and it came once.
     await publish_now("room:a", "UPDATED", 6)
-    assert (await second.receive())["seq"] == 6
-    await second.assert_silent()
+    assert (await second.nothing_before(event_of("room:a", 6)))["seq"] == 6
+    await publish_now("room:a", "UPDATED", 7)
+    assert (await second.nothing_before(event_of("room:a", 7)))["seq"] == 7
 
 
 async def test_subscribing_again_with_since_replays_a_followed_topic(
@@ -71,7 +76,8 @@ async def test_resume_from_the_current_seq_replays_nothing(
     client = await connect(await make_user("ann"))
     reply = await client.subscribe("room:a", since={"room:a": 1})
     assert reply["recovered"] is True
-    await client.assert_silent()
+    await publish_now("room:a", "ADDED", 2)  # a replay would have come before it
+    await client.nothing_before(event_of("room:a", 2))
 
 
 async def test_resume_replays_only_what_the_recipient_may_see(
@@ -85,7 +91,8 @@ async def test_resume_replays_only_what_the_recipient_may_see(
     assert reply["seqs"] == {"room:a": 1}  # the SECRET took no seq of this view
     event = await client.receive()
     assert (event["seq"], event["event"]) == (1, "ADDED")
-    await client.assert_silent()
+    await publish_now("room:a", "ADDED", 3)  # the replay ended before it
+    assert (await client.nothing_before(event_of("room:a", 3)))["seq"] == 2
 
 
 async def test_resume_past_pruned_events_says_not_recovered(
@@ -106,9 +113,9 @@ async def test_resume_past_pruned_events_says_not_recovered(
     assert reply["recovered"] is False
     assert reply["unrecovered"] == ["room:a"]
     assert reply["seqs"] == {"room:a": 3, "room:b": 0}
-    await client.assert_silent()  # nothing half-replayed: the client refetches
+    # Nothing half-replayed (the client refetches): the next is a live event.
     await publish_now("room:a", "ADDED", 4)
-    assert (await client.receive())["seq"] == 4
+    assert (await client.nothing_before(event_of("room:a", 4)))["seq"] == 4
 
 
 async def test_resume_from_a_seq_ahead_of_the_server_says_not_recovered(
@@ -129,7 +136,8 @@ async def test_resume_beyond_the_replay_limit_says_not_recovered(
     client = await connect(await make_user("ann"))
     reply = await client.subscribe("room:a", since={"room:a": 0})
     assert reply["recovered"] is False
-    await client.assert_silent()
+    await publish_now("room:a", "ADDED", 4)  # nothing half-replayed before it
+    await client.nothing_before(event_of("room:a", 4))
 
 
 async def test_dropped_message_is_repaired_from_the_log_before_the_next(
@@ -156,7 +164,8 @@ async def test_dropped_message_is_repaired_from_the_log_before_the_next(
     events = [await client.receive() for _ in range(3)]
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert events[1]["data"]["entity_id"] == "2"
-    await client.assert_silent()
+    await publish_now("room:a", "ADDED", 4)  # nothing was sent twice before it
+    await client.nothing_before(event_of("room:a", 4))
     # Operators see it: one gap repaired.
     assert (
         REGISTRY.get_sample_value("realtime_gaps_repaired_total") == repaired_before + 1
@@ -176,4 +185,7 @@ async def test_duplicate_and_stale_messages_are_not_delivered_twice(
         await layer.group_send(
             "rt.room.a", event_message("room:a", {"plain": envelope})
         )
-    await client.assert_silent()
+    # Sent after them through the same layer: had they been passed on, they
+    # would have come first.
+    await publish_now("room:a", "ADDED", 3)
+    await client.nothing_before(event_of("room:a", 3))

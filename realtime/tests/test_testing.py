@@ -1,5 +1,6 @@
 """The test helpers of ``realtime.testing``: what a test leaves running is
-closed or named at teardown, never left for the event loop's shutdown to wait on."""
+closed or named at teardown, never left for the event loop's shutdown to wait on;
+a check that nothing arrived names what came before its barrier."""
 
 import asyncio
 
@@ -45,3 +46,19 @@ async def test_leftover_tasks_that_accept_cancellation_are_stopped():
     task = asyncio.create_task(asyncio.sleep(60))
     await stop_leftover_tasks(timeout=1)
     assert task.cancelled()
+
+
+async def test_nothing_before_names_the_message_that_came_before_the_barrier(
+    make_user, connect, publish_now
+):
+    client = await connect(await make_user("ann"))
+    await client.subscribe("room:a")
+    await publish_now("room:a", "ADDED", 1)
+    await publish_now("room:a", "ADDED", 2)
+
+    def second(message: dict) -> bool:
+        return message.get("data", {}).get("entity_id") == "2"
+
+    with pytest.raises(AssertionError, match=r"before the barrier: .*'entity_id': '1'"):
+        await client.nothing_before(second)
+    assert (await client.nothing_before(second))["seq"] == 2
