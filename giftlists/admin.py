@@ -76,8 +76,8 @@ class FamilyAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     """Who belongs to which family."""
 
-    list_display = ["user", "family", "joined_at"]
-    list_filter = ["family"]
+    list_display = ["user", "family", "is_admin", "joined_at"]
+    list_filter = ["is_admin", "family"]
     search_fields = ["user__username", "family__name"]
     autocomplete_fields = ["user", "family"]
     list_select_related = ["user", "family"]

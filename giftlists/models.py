@@ -22,13 +22,17 @@ class Family(models.Model):
 
 
 class Membership(models.Model):
-    """One user's place in one family."""
+    """One user's place in one family; a family admin may remove other members."""
 
     family = models.ForeignKey(
         Family, on_delete=models.CASCADE, related_name="memberships"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_admin = models.BooleanField(
+        default=False,
+        help_text="Family admins may remove other members. The creator is one.",
     )
     joined_at = models.DateTimeField(auto_now_add=True)
 

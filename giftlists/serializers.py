@@ -42,20 +42,24 @@ class VisibleGiftListField(serializers.PrimaryKeyRelatedField):
 
 
 class MemberSerializer(serializers.Serializer):
-    """One member of a family, as ``{"id": user id, "username": ...}``."""
+    """One member of a family: ``id`` is the user's id (the one ``DELETE
+    /members/<user id>/`` takes), with their username, admin flag and join time.
+    """
 
     id = serializers.IntegerField(source="user.id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
+    is_admin = serializers.BooleanField(read_only=True)
+    joined_at = serializers.DateTimeField(read_only=True)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    """One membership: which user joined which family, and when."""
+    """One membership: which user joined which family, when, and as what."""
 
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "family", "user", "username", "joined_at"]
+        fields = ["id", "family", "user", "username", "is_admin", "joined_at"]
         read_only_fields = fields
 
 

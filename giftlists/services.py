@@ -4,7 +4,8 @@ Writes go through model ``save()`` and ``delete()`` (never ``QuerySet.update``)
 so that the realtime layer's ``post_save``/``post_delete`` receivers see them.
 Rule violations raise ``giftlists.exceptions`` errors; invalid values raise
 Django's ``ValidationError`` keyed by field name. Staff users count as members
-of every family.
+of every family. The family's creator is its first admin, and only a family
+admin (or staff) removes anyone but themselves.
 
 The claim state machine::
 
@@ -59,12 +60,12 @@ def _apply_changes(
 
 
 def create_family(user: AbstractBaseUser, name: str) -> Family:
-    """Create a family named ``name`` with ``user`` as its first member."""
+    """Create a family named ``name`` with ``user`` as its first member and admin."""
     with transaction.atomic():
         family = Family(name=name)
         family.full_clean()
         family.save()
-        Membership.objects.create(family=family, user=user)
+        Membership.objects.create(family=family, user=user, is_admin=True)
     return family
 
 
@@ -113,17 +114,38 @@ def add_member(actor: AbstractBaseUser, family: Family, username: str) -> Member
     return membership
 
 
+def _lock_members(family: Family) -> None:
+    # Joining and leaving one family queue behind this row lock, so two admins
+    # leaving at once, or a join racing the last admin's leave, cannot leave a
+    # family with members but no admin. (SQLite serializes writers anyway.)
+    Family.objects.select_for_update().filter(pk=family.pk).first()
+
+
+def _keep_an_admin(family: Family) -> None:
+    # A family whose last admin left gets its longest-standing member as admin:
+    # otherwise nobody but staff could ever remove a member again.
+    if Membership.objects.filter(family_id=family.pk, is_admin=True).exists():
+        return
+    successor = Membership.objects.filter(family_id=family.pk).first()
+    if successor is not None:
+        successor.is_admin = True
+        successor.save(update_fields=["is_admin"])
+
+
 def remove_member(
     actor: AbstractBaseUser, family: Family, user: AbstractBaseUser
 ) -> None:
-    """Remove ``user`` from ``family``: members may leave, staff may remove anyone.
+    """Remove ``user`` from ``family``: anyone may leave; a family admin (or
+    staff) may remove anyone.
 
-    Lists the user owns stay in the family; removing a non-member raises a
-    ``ValidationError`` on ``user``.
+    Lists the user owns stay in the family. When the last admin goes, the
+    longest-standing remaining member becomes admin. Removing a non-member
+    raises a ``ValidationError`` on ``user``.
     """
     with transaction.atomic():
+        _lock_members(family)
         if not rules.can_remove_member(actor, family, user):
-            raise NotPermitted("You may only remove yourself from a family.")
+            raise NotPermitted("Only a family admin may remove other members.")
         membership = Membership.objects.filter(family=family, user=user).first()
         if membership is None:
             raise ValidationError(
@@ -131,6 +153,8 @@ def remove_member(
                 code="not_a_member",
             )
         membership.delete()
+        if membership.is_admin:
+            _keep_an_admin(family)
 
 
 # Gift lists

@@ -1,7 +1,8 @@
 """Shared fixtures: one family with a list in every claim state, and outsiders.
 
-alice owns the list; bob and erin are members; carol is staff (and superuser)
-but no member; dave belongs to another family only.
+alice created the family (its admin) and owns the list; bob and erin are
+members; carol is staff (and superuser) but no member; dave belongs to another
+family only.
 """
 
 from collections.abc import Callable

@@ -1,9 +1,10 @@
 """Who may call which route: the permission matrix of the REST API.
 
-Roles: ``owner`` owns the list (alice), ``member`` is another member of its
-family (bob, who also claimed the claimed gift), ``staff`` is a staff user who is
-no member (carol), ``non_member`` belongs to another family (dave), and
-``anonymous`` sends no credentials.
+Roles: ``owner`` owns the list (alice, who also created the family and is its
+admin), ``member`` is another member of its family (bob, who also claimed the
+claimed gift), ``staff`` is a staff user who is no member (carol),
+``non_member`` belongs to another family (dave), and ``anonymous`` sends no
+credentials.
 """
 
 from collections.abc import Callable
@@ -69,7 +70,12 @@ ROUTES: dict[str, Route] = {
     "remove member bob": Route(
         "delete",
         lambda w: f"/api/families/{w['family'].pk}/members/{w['bob'].pk}/",
-        by_role(403, 204, 204, 404),
+        by_role(204, 204, 204, 404),
+    ),
+    "remove member erin": Route(
+        "delete",
+        lambda w: f"/api/families/{w['family'].pk}/members/{w['erin'].pk}/",
+        by_role(204, 403, 204, 404),
     ),
     "list gift lists": Route("get", lambda w: "/api/gift-lists/", everyone(200)),
     "create gift list": Route(
@@ -152,7 +158,16 @@ ROUTES: dict[str, Route] = {
 
 @pytest.fixture
 def world(
-    alice, bob, carol, dave, family, other_family, gift_list, wanted_gift, claimed_gift
+    alice,
+    bob,
+    carol,
+    dave,
+    erin,
+    family,
+    other_family,
+    gift_list,
+    wanted_gift,
+    claimed_gift,
 ) -> dict[str, Any]:
     User.objects.create_user("frank", password="frank-password-1")
     return {
@@ -162,6 +177,7 @@ def world(
         "non_member": dave,
         "anonymous": None,
         "bob": bob,
+        "erin": erin,
         "family": family,
         "list": gift_list,
         "wanted": wanted_gift,
