@@ -7,7 +7,9 @@ and no member; dave belongs to another family.
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from giftlists import rules, services
+from giftlists import rules
+
+from .helpers import join
 
 
 @pytest.mark.parametrize(
@@ -36,7 +38,7 @@ def test_anonymous_visitors_remove_nobody(family, bob):
 def test_the_creator_is_the_family_admin_and_joining_makes_nobody_admin(
     family, alice, bob, carol, dave
 ):
-    services.add_member(bob, family, "dave")
+    join(dave, family, invited_by=bob)
 
     assert rules.is_family_admin(alice, family)
     assert not rules.is_family_admin(bob, family)

@@ -86,6 +86,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {demo.username: self._user(demo) for demo in DEMO_USERS}
             family = ensure(Family, {"name": FAMILY_NAME}, {})
+            # Members are written directly: the demo stands for invitations
+            # its people accepted long ago.
             for name, user in users.items():
                 ensure(
                     Membership,
@@ -136,7 +138,7 @@ class Command(BaseCommand):
         write(self.style.SUCCESS(f"Demo data ready: family {FAMILY_NAME!r}."))
         write(f"Log in at {LOGIN_URL}")
         write(f"Admin (carol) at {ADMIN_URL}")
-        write(f"{FAMILY_ADMIN} is the family's admin.")
+        write(f"{FAMILY_ADMIN} is the family's admin; members invite others.")
         write("Users (username / password, API token):")
         for demo in DEMO_USERS:
             role = " (staff, superuser)" if demo.is_staff else ""
