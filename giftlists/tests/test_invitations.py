@@ -72,6 +72,17 @@ class TestInviting:
             "+00:00", "Z"
         )
 
+    @pytest.mark.parametrize("body", [{}, {"username": ""}, {"username": None}])
+    def test_an_invitation_without_a_name_is_for_anyone_with_the_link(
+        self, api, alice, family, body
+    ):
+        response = invite(api(alice), family, **body)
+
+        assert response.status_code == 201
+        assert response.json()["username"] is None
+        token = response.json()["token"]
+        assert Invitation.objects.get(token_hash=hash_token(token)).username == ""
+
     def test_an_invitation_lasts_a_week_unless_the_setting_says_otherwise(
         self, alice, family, settings
     ):
