@@ -180,9 +180,10 @@ def create_invitation(
 def check_invitation_usable(invitation: Invitation) -> None:
     """Raise ``InvitationGone`` saying why ``invitation`` can no longer be used.
 
-    Used first, then expired, then withdrawn: an invitation from someone who is
-    no longer in the family (or staff) stops working, so a member who leaves or
-    is removed cannot come back, or let others in, through links they made.
+    Used first, then expired, then withdrawn: an invitation stops working once
+    whoever sent it is neither a member of the family nor staff, so a member
+    who leaves or is removed cannot come back, or let others in, through links
+    they made.
     """
     if invitation.is_used:
         raise InvitationGone(
@@ -223,6 +224,7 @@ def accept_invitation(user: AbstractBaseUser, token: str) -> tuple[Membership, b
         if membership is not None:
             return membership, False
         check_invitation_usable(invitation)
+        # Someone joining a family that everyone left becomes its admin.
         has_admin = Membership.objects.filter(family=family, is_admin=True).exists()
         membership = Membership.objects.create(
             family=family, user=user, is_admin=not has_admin
