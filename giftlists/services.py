@@ -224,7 +224,9 @@ def accept_invitation(user: AbstractBaseUser, token: str) -> tuple[Membership, b
         if membership is not None:
             return membership, False
         check_invitation_usable(invitation)
-        # Someone joining a family that everyone left becomes its admin.
+        # A family without an admin gets its longest-standing member as one;
+        # someone joining a family that everyone left becomes its admin.
+        _keep_an_admin(family)
         has_admin = Membership.objects.filter(family=family, is_admin=True).exists()
         membership = Membership.objects.create(
             family=family, user=user, is_admin=not has_admin

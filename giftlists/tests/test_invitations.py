@@ -262,7 +262,7 @@ class TestAccepting:
 
         assert accept(api(), token).status_code == 401
 
-    def test_a_family_without_an_admin_gets_the_next_one_who_joins(
+    def test_whoever_joins_a_family_everyone_left_becomes_its_admin(
         self, api, alice, carol, dave, family
     ):
         token = invite(api(carol), family).json()["token"]  # staff invite
@@ -270,6 +270,15 @@ class TestAccepting:
             services.remove_member(carol, family, membership.user)
 
         assert accept(api(dave), token).json()["is_admin"] is True
+
+    def test_a_family_left_without_admins_gets_its_longest_standing_member_back(
+        self, api, alice, bob, dave, family
+    ):
+        family.memberships.update(is_admin=False)  # as staff may in the admin
+        token = invite(api(bob), family).json()["token"]
+
+        assert accept(api(dave), token).json()["is_admin"] is False
+        assert Membership.objects.get(family=family, user=alice).is_admin
 
 
 @pytest.fixture
