@@ -7,6 +7,7 @@ README.md, "Configuration".
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -220,7 +221,17 @@ REST_FRAMEWORK = {
     # 50 a page: a family's lists and a list's gifts fit on one page.
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per user (giftlists/throttles.py): invitations enough for a whole family
+    # in one sitting; accept attempts, right or wrong, far more than a person
+    # needs and far too few to guess a token.
+    "DEFAULT_THROTTLE_RATES": {
+        "invitations": "30/hour",
+        "invitation_accept": "60/hour",
+    },
 }
+
+# How long an invitation link works (giftlists.services.create_invitation).
+GIFTLISTS_INVITATION_TTL = timedelta(days=7)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gift lists API",

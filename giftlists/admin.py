@@ -1,13 +1,22 @@
-"""Admin for families, memberships, gift lists and gifts.
+"""Admin for families, memberships, invitations, gift lists and gifts.
 
 Admin edits save through the models, so the realtime layer broadcasts them like
-any other change. The gift form keeps status and claimer consistent.
+any other change. The gift form keeps status and claimer consistent. Staff
+create invitations here as members do over the API (the link is shown once)
+and revoke them by deleting them.
 """
 
-from django import forms
-from django.contrib import admin
+from typing import Any
 
-from .models import Family, Gift, GiftList, Membership
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from . import services
+from .models import Family, Gift, GiftList, Invitation, Membership
+from .pages import invitation_url
 
 
 class MembershipInline(admin.TabularInline):
@@ -76,8 +85,8 @@ class FamilyAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     """Who belongs to which family."""
 
-    list_display = ["user", "family", "joined_at"]
-    list_filter = ["family"]
+    list_display = ["user", "family", "is_admin", "joined_at"]
+    list_filter = ["is_admin", "family"]
     search_fields = ["user__username", "family__name"]
     autocomplete_fields = ["user", "family"]
     list_select_related = ["user", "family"]
@@ -106,3 +115,71 @@ class GiftAdmin(admin.ModelAdmin):
     search_fields = ["title", "notes", "list__title", "claimed_by__username"]
     autocomplete_fields = ["list", "claimed_by"]
     list_select_related = ["list", "list__owner", "claimed_by"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations: adding one shows its link once; deleting one revokes it.
+
+    Nothing of an existing invitation can be changed: it is read-only.
+    """
+
+    list_display = ["__str__", "family", "invited_by", "state", "expires_at"]
+    list_filter = ["family"]
+    search_fields = [
+        "username",
+        "family__name",
+        "invited_by__username",
+        "accepted_by__username",
+    ]
+    autocomplete_fields = ["family"]
+    list_select_related = ["family", "invited_by", "accepted_by"]
+    shown_fields = [
+        "family",
+        "username",
+        "invited_by",
+        "state",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+    ]
+
+    @admin.display(description="state")
+    def state(self, invitation: Invitation) -> str:
+        """Open, accepted (by whom) or expired."""
+        if invitation.is_used:
+            return f"accepted by {invitation.accepted_by or 'a deleted user'}"
+        return "expired" if invitation.is_expired else "open"
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list:
+        return ["family", "username"] if obj is None else self.shown_fields
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Invitation, form: Any, change: bool
+    ) -> None:
+        """Create through the service (staff invite as members do); show the
+        link this once, since only the token's hash is kept."""
+        created, token = services.create_invitation(
+            request.user, obj.family, obj.username
+        )
+        for field in Invitation._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        url = invitation_url(request, token)
+        self.message_user(
+            request,
+            format_html(
+                "Send this link to the person you invite. It is shown only "
+                'this once: <a href="{}">{}</a>',
+                url,
+                url,
+            ),
+            messages.SUCCESS,
+        )

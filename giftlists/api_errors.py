@@ -4,7 +4,9 @@
 exception                      HTTP  body
 =============================  ====  =====================================
 ``TransitionNotAllowed``       409   ``{"detail": ..., "code": ...}``
-``NotPermitted``              403   ``{"detail": ..., "code": ...}``
+``NotPermitted``               403   ``{"detail": ..., "code": ...}``
+``InvitationNotFound``         404   ``{"detail": ..., "code": ...}``
+``InvitationGone``             410   ``{"detail": ..., "code": ...}``
 other ``DomainError``          400   ``{"detail": ..., "code": ...}``
 Django ``ValidationError``     400   DRF-style field errors
 =============================  ====  =====================================
@@ -14,15 +16,27 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
 
-from .exceptions import DomainError, NotPermitted, TransitionNotAllowed
+from .exceptions import (
+    DomainError,
+    InvitationGone,
+    InvitationNotFound,
+    NotPermitted,
+    TransitionNotAllowed,
+)
+
+_STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (TransitionNotAllowed, status.HTTP_409_CONFLICT),
+    (NotPermitted, status.HTTP_403_FORBIDDEN),
+    (InvitationNotFound, status.HTTP_404_NOT_FOUND),
+    (InvitationGone, status.HTTP_410_GONE),
+]
 
 
 def status_for(exc: DomainError) -> int:
     """The HTTP status code a domain error is answered with."""
-    if isinstance(exc, TransitionNotAllowed):
-        return status.HTTP_409_CONFLICT
-    if isinstance(exc, NotPermitted):
-        return status.HTTP_403_FORBIDDEN
+    for error, code in _STATUS_BY_ERROR:
+        if isinstance(exc, error):
+            return code
     return status.HTTP_400_BAD_REQUEST
 
 

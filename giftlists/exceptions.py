@@ -39,3 +39,24 @@ class TransitionNotAllowed(DomainError):
 
     code = "transition_not_allowed"
     default_message = "This gift cannot change state this way."
+
+
+class InvitationNotFound(DomainError):
+    """No invitation has this token, or it names someone else.
+
+    Both cases read the same, so a token tells nothing to anyone it is not for.
+    """
+
+    code = "not_found"
+    default_message = "This invitation does not exist or is not for you."
+
+
+class InvitationGone(DomainError):
+    """The invitation was for this user but can no longer be accepted.
+
+    ``code`` says why: ``invitation_used``, ``invitation_expired`` or
+    ``invitation_withdrawn`` (whoever sent it has left the family).
+    """
+
+    code = "invitation_gone"
+    default_message = "This invitation can no longer be accepted."

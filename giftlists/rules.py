@@ -21,6 +21,17 @@ def is_member(user: AnyUser, family: Family) -> bool:
     return Membership.objects.filter(family_id=family.pk, user_id=user.pk).exists()
 
 
+def is_family_admin(user: AnyUser, family: Family) -> bool:
+    """True if ``user`` is an admin of ``family`` or staff."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(
+        family_id=family.pk, user_id=user.pk, is_admin=True
+    ).exists()
+
+
 def can_manage_list(user: AnyUser, gift_list: GiftList) -> bool:
     """True if ``user`` may edit or delete ``gift_list`` (its owner, or staff)."""
     return user.is_authenticated and (user.is_staff or is_list_owner(user, gift_list))
@@ -34,10 +45,11 @@ def can_edit_gift(user: AnyUser, gift: Gift) -> bool:
 def can_remove_member(actor: AnyUser, family: Family, user: AnyUser) -> bool:
     """True if ``actor`` may remove ``user`` from ``family``.
 
-    Members may leave (remove themselves); staff may remove anyone.
+    Members may leave (remove themselves); a family admin, or staff, may remove
+    anyone.
     """
     if not actor.is_authenticated:
         return False
-    if actor.is_staff:
-        return True
-    return actor.pk == user.pk and is_member(actor, family)
+    if actor.pk == user.pk:
+        return is_member(actor, family)
+    return is_family_admin(actor, family)

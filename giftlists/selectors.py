@@ -5,9 +5,10 @@ related rows the serializers need already joined or prefetched.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Family, Gift, GiftList, Membership
+from .models import Family, Gift, GiftList, Invitation, Membership
+from .tokens import MAX_TOKEN_LENGTH, hash_token
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -51,3 +52,18 @@ def gifts_for(user: AnyUser, list_id: int | None = None) -> QuerySet[Gift]:
 def members_of(family: Family) -> QuerySet[Membership]:
     """The memberships of ``family`` in the order people joined, with users."""
     return Membership.objects.filter(family_id=family.pk).select_related("user")
+
+
+def invitations_for(user: AnyUser, token: str) -> QuerySet[Invitation]:
+    """The invitation with ``token`` if ``user`` may accept it, in any state.
+
+    Empty when no invitation has that token and when it names someone else:
+    the two must look alike. Used and expired invitations are included, so
+    that their owner can be told why they no longer work.
+    """
+    invitations = Invitation.objects.select_related("family", "invited_by")
+    if not user.is_authenticated or not token or len(token) > MAX_TOKEN_LENGTH:
+        return invitations.none()
+    return invitations.filter(token_hash=hash_token(token)).filter(
+        Q(username="") | Q(username=user.get_username())
+    )

@@ -8,6 +8,7 @@ request in the context; it then redacts per recipient itself. With a request,
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import QuerySet
 from rest_framework import serializers
 
@@ -42,20 +43,24 @@ class VisibleGiftListField(serializers.PrimaryKeyRelatedField):
 
 
 class MemberSerializer(serializers.Serializer):
-    """One member of a family, as ``{"id": user id, "username": ...}``."""
+    """One member of a family: ``id`` is the user's id (the one ``DELETE
+    /members/<user id>/`` takes), with their username, admin flag and join time.
+    """
 
     id = serializers.IntegerField(source="user.id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
+    is_admin = serializers.BooleanField(read_only=True)
+    joined_at = serializers.DateTimeField(read_only=True)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    """One membership: which user joined which family, and when."""
+    """One membership: which user joined which family, when, and as what."""
 
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "family", "user", "username", "joined_at"]
+        fields = ["id", "family", "user", "username", "is_admin", "joined_at"]
         read_only_fields = fields
 
 
@@ -70,10 +75,30 @@ class FamilySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "members", "created_at"]
 
 
-class MemberAddSerializer(serializers.Serializer):
-    """The body of "add a member": an existing user's username."""
+class InvitationCreateSerializer(serializers.Serializer):
+    """The body of "invite": optionally, the only username that may accept.
 
-    username = serializers.CharField(max_length=150)
+    Absent, empty or null: anyone who has the link may accept. The name is
+    checked for its form only, never against the accounts.
+    """
+
+    username = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        validators=[UnicodeUsernameValidator()],
+    )
+
+
+class InvitationCreatedSerializer(serializers.Serializer):
+    """A new invitation: its token and link, shown this once, and its expiry."""
+
+    token = serializers.CharField(read_only=True)
+    url = serializers.URLField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    family = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True, allow_null=True)
 
 
 class GiftListSerializer(serializers.ModelSerializer):

@@ -6,6 +6,10 @@ Rule violations raise ``giftlists.exceptions`` errors; invalid values raise
 Django's ``ValidationError`` keyed by field name. Staff users count as members
 of every family.
 
+People join a family only by accepting an invitation (``create_invitation``,
+``accept_invitation``); the family's creator is its first admin, and only a
+family admin (or staff) removes anyone but themselves.
+
 The claim state machine::
 
     wanted --claim--> claimed --purchase--> purchased
@@ -16,18 +20,26 @@ Nobody may claim or buy a gift on their own list, and only the claimer may
 unclaim or purchase a claimed gift. A purchased gift is final.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.utils import timezone
 
-from . import rules
-from .exceptions import NotAMember, NotPermitted, TransitionNotAllowed
-from .models import Family, Gift, GiftList, Membership
+from . import rules, selectors, tokens
+from .exceptions import (
+    InvitationGone,
+    InvitationNotFound,
+    NotAMember,
+    NotPermitted,
+    TransitionNotAllowed,
+)
+from .models import Family, Gift, GiftList, Invitation, Membership
 from .redaction import is_list_owner
 
 #: The only gift fields an edit may change; status and claimer move by claims.
@@ -59,12 +71,12 @@ def _apply_changes(
 
 
 def create_family(user: AbstractBaseUser, name: str) -> Family:
-    """Create a family named ``name`` with ``user`` as its first member."""
+    """Create a family named ``name`` with ``user`` as its first member and admin."""
     with transaction.atomic():
         family = Family(name=name)
         family.full_clean()
         family.save()
-        Membership.objects.create(family=family, user=user)
+        Membership.objects.create(family=family, user=user, is_admin=True)
     return family
 
 
@@ -79,51 +91,38 @@ def rename_family(actor: AbstractBaseUser, family: Family, name: str) -> Family:
     return family
 
 
-def add_member(actor: AbstractBaseUser, family: Family, username: str) -> Membership:
-    """Add the existing user called ``username`` to ``family``; any member may.
+def _lock_members(family: Family) -> None:
+    # Joining and leaving one family queue behind this row lock, so two admins
+    # leaving at once, or a join racing the last admin's leave, cannot leave a
+    # family with members but no admin. (SQLite serializes writers anyway.)
+    Family.objects.select_for_update().filter(pk=family.pk).first()
 
-    An unknown username or a user who is already a member raises a
-    ``ValidationError`` on ``username``.
-    """
-    user_model = get_user_model()
-    with transaction.atomic():
-        _require_member(actor, family)
-        try:
-            user = user_model._default_manager.get(
-                **{user_model.USERNAME_FIELD: username}
-            )
-        except user_model.DoesNotExist:
-            raise ValidationError(
-                {"username": f"There is no user called {username!r}."},
-                code="unknown_user",
-            ) from None
-        already = ValidationError(
-            {"username": f"{username} is already a member of this family."},
-            code="already_member",
-        )
-        if Membership.objects.filter(family=family, user=user).exists():
-            raise already
-        try:
-            # A savepoint, so a concurrent duplicate leaves the outer
-            # transaction usable and reports the same error.
-            with transaction.atomic():
-                membership = Membership.objects.create(family=family, user=user)
-        except IntegrityError:
-            raise already from None
-    return membership
+
+def _keep_an_admin(family: Family) -> None:
+    # A family whose last admin left gets its longest-standing member as admin:
+    # otherwise nobody but staff could ever remove a member again.
+    if Membership.objects.filter(family_id=family.pk, is_admin=True).exists():
+        return
+    successor = Membership.objects.filter(family_id=family.pk).first()
+    if successor is not None:
+        successor.is_admin = True
+        successor.save(update_fields=["is_admin"])
 
 
 def remove_member(
     actor: AbstractBaseUser, family: Family, user: AbstractBaseUser
 ) -> None:
-    """Remove ``user`` from ``family``: members may leave, staff may remove anyone.
+    """Remove ``user`` from ``family``: anyone may leave; a family admin (or
+    staff) may remove anyone.
 
-    Lists the user owns stay in the family; removing a non-member raises a
-    ``ValidationError`` on ``user``.
+    Lists the user owns stay in the family. When the last admin goes, the
+    longest-standing remaining member becomes admin. Removing a non-member
+    raises a ``ValidationError`` on ``user``.
     """
     with transaction.atomic():
+        _lock_members(family)
         if not rules.can_remove_member(actor, family, user):
-            raise NotPermitted("You may only remove yourself from a family.")
+            raise NotPermitted("Only a family admin may remove other members.")
         membership = Membership.objects.filter(family=family, user=user).first()
         if membership is None:
             raise ValidationError(
@@ -131,6 +130,111 @@ def remove_member(
                 code="not_a_member",
             )
         membership.delete()
+        if membership.is_admin:
+            _keep_an_admin(family)
+
+
+# Invitations
+
+
+#: How long an invitation works unless ``GIFTLISTS_INVITATION_TTL`` says
+#: otherwise: long enough to reach someone who reads mail weekly, short enough
+#: that a forgotten link soon stops working.
+DEFAULT_INVITATION_TTL = timedelta(days=7)
+
+
+def invitation_ttl() -> timedelta:
+    """How long a new invitation stays valid (the setting, read per call)."""
+    return getattr(settings, "GIFTLISTS_INVITATION_TTL", DEFAULT_INVITATION_TTL)
+
+
+def create_invitation(
+    actor: AbstractBaseUser, family: Family, username: str | None = None
+) -> tuple[Invitation, str]:
+    """Invite someone to ``family``; any member may. Returns it and its token.
+
+    The token exists only in this return value: the database keeps its hash,
+    so the caller must hand it on now. With ``username`` only the user of that
+    name may accept. The name is not looked up here, so the answer is the same
+    whether or not such an account exists; naming someone who already belongs
+    to the family raises a ``ValidationError`` on ``username``.
+    """
+    username = get_user_model().normalize_username(username or "")
+    with transaction.atomic():
+        _require_member(actor, family)
+        token = tokens.new_token()
+        now = timezone.now()
+        invitation = Invitation(
+            family=family,
+            invited_by=actor,
+            username=username,
+            token_hash=tokens.hash_token(token),
+            created_at=now,
+            expires_at=now + invitation_ttl(),
+        )
+        invitation.full_clean()
+        invitation.save()
+    return invitation, token
+
+
+def check_invitation_usable(invitation: Invitation) -> None:
+    """Raise ``InvitationGone`` saying why ``invitation`` can no longer be used.
+
+    Used first, then expired, then withdrawn: an invitation stops working once
+    whoever sent it is neither a member of the family nor staff, so a member
+    who leaves or is removed cannot come back, or let others in, through links
+    they made.
+    """
+    if invitation.is_used:
+        raise InvitationGone(
+            "This invitation has already been used.", code="invitation_used"
+        )
+    if invitation.is_expired:
+        raise InvitationGone(
+            "This invitation has expired. Ask for a new one.",
+            code="invitation_expired",
+        )
+    if not rules.is_member(invitation.invited_by, invitation.family):
+        raise InvitationGone(
+            "This invitation was withdrawn: whoever sent it has left the family.",
+            code="invitation_withdrawn",
+        )
+
+
+def accept_invitation(user: AbstractBaseUser, token: str) -> tuple[Membership, bool]:
+    """Make ``user`` a member of the family ``token`` invites to.
+
+    Returns the membership and whether it is new. An unknown token, or one that
+    names someone else, raises ``InvitationNotFound``; a used, expired or
+    withdrawn one ``InvitationGone``. Someone who already belongs to the family
+    gets their membership back and the invitation stays unused, so a member
+    opening a link meant for someone else does not spend it.
+    """
+    with transaction.atomic():
+        invitation = (
+            selectors.invitations_for(user, token)
+            .select_for_update(of=("self",))
+            .first()
+        )
+        if invitation is None:
+            raise InvitationNotFound()
+        family = invitation.family
+        _lock_members(family)
+        membership = Membership.objects.filter(family=family, user=user).first()
+        if membership is not None:
+            return membership, False
+        check_invitation_usable(invitation)
+        # A family without an admin gets its longest-standing member as one;
+        # someone joining a family that everyone left becomes its admin.
+        _keep_an_admin(family)
+        has_admin = Membership.objects.filter(family=family, is_admin=True).exists()
+        membership = Membership.objects.create(
+            family=family, user=user, is_admin=not has_admin
+        )
+        invitation.accepted_by = user
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_by", "accepted_at"])
+    return membership, True
 
 
 # Gift lists

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("lists/<int:pk>/", pages.gift_list, name="gift-list"),
     path("inspector/", pages.inspector, name="inspector"),
+    path("invitations/<str:token>/", pages.invitation, name="invitation"),
     path("favicon.ico", pages.favicon),
 ]

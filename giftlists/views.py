@@ -20,14 +20,19 @@ from rest_framework.response import Response
 
 from . import selectors, services
 from .api_errors import DomainErrorsMixin
-from .models import Family, Gift, GiftList
+from .models import Family, Gift, GiftList, Invitation
+from .pages import invitation_url
 from .permissions import IsListOwnerToEdit, IsListOwnerToEditGift
 from .serializers import (
     FamilySerializer,
     GiftListSerializer,
     GiftSerializer,
-    MemberAddSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    MemberSerializer,
+    MembershipSerializer,
 )
+from .throttles import InvitationAcceptThrottle, InvitationCreateThrottle
 
 #: The largest id a filter accepts: the range of a 64-bit primary key.
 MAX_ID = 2**63 - 1
@@ -36,6 +41,12 @@ MAX_ID = 2**63 - 1
 HTTP_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
 CONFLICT = OpenApiResponse(description="The gift cannot change state this way.")
+NO_SUCH_INVITATION = OpenApiResponse(
+    description="No invitation has this token, or it is for someone else."
+)
+INVITATION_GONE = OpenApiResponse(
+    description="The invitation was used, has expired, or was withdrawn."
+)
 
 
 def id_filter(request: Request, name: str) -> int | None:
@@ -66,7 +77,7 @@ class FamilyViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Families the user belongs to; any member may rename one or add members."""
+    """Families the user belongs to; any member may rename one or invite."""
 
     serializer_class = FamilySerializer
     permission_classes = [IsAuthenticated]
@@ -92,20 +103,39 @@ class FamilyViewSet(
         serializer.instance = family
 
     @extend_schema(
-        request=MemberAddSerializer,
-        responses={201: FamilySerializer},
-        summary="Add an existing user to the family",
+        responses=MemberSerializer(many=True),
+        summary="List the family's members in the order they joined",
     )
-    @action(detail=True, methods=["post"], url_path="members")
+    @action(detail=True, methods=["get"])
     def members(self, request: Request, pk: str | None = None) -> Response:
-        """Add the user named in the body; answers the family with its members."""
+        """The family's members, paginated like every other list."""
         family = self.get_object()
-        body = MemberAddSerializer(data=request.data)
+        page = self.paginate_queryset(selectors.members_of(family))
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InvitationCreateSerializer,
+        responses={201: InvitationCreatedSerializer},
+        summary="Invite someone to the family (they join when they accept)",
+    )
+    @action(detail=True, methods=["post"], throttle_classes=[InvitationCreateThrottle])
+    def invitations(self, request: Request, pk: str | None = None) -> Response:
+        """A new invitation's link; the same answer whether the username exists."""
+        family = self.get_object()
+        body = InvitationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.add_member(request.user, family, body.validated_data["username"])
-        family = self.get_queryset().get(pk=family.pk)
+        invitation, token = services.create_invitation(
+            request.user, family, body.validated_data.get("username")
+        )
+        created = {
+            "token": token,
+            "url": invitation_url(request, token),
+            "expires_at": invitation.expires_at,
+            "family": family.pk,
+            "username": invitation.username or None,
+        }
         return Response(
-            self.get_serializer(family).data, status=status.HTTP_201_CREATED
+            InvitationCreatedSerializer(created).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -114,7 +144,7 @@ class FamilyViewSet(
         parameters=[
             OpenApiParameter("user_id", OpenApiTypes.INT, OpenApiParameter.PATH)
         ],
-        summary="Remove a member (members may leave; staff may remove anyone)",
+        summary="Leave the family, or remove a member (family admins and staff)",
     )
     @action(
         detail=True,
@@ -130,6 +160,38 @@ class FamilyViewSet(
         user = get_object_or_404(get_user_model(), pk=int(user_id))
         services.remove_member(request.user, family, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationViewSet(DomainErrorsMixin, viewsets.GenericViewSet):
+    """Invitations, addressed by their token: accepting one joins its family."""
+
+    permission_classes = [IsAuthenticated]
+    http_method_names = HTTP_METHODS
+    queryset = Invitation.objects.none()
+    lookup_field = "token"
+    # Any token reaches the view, which answers a malformed one with the same
+    # JSON 404 as an unknown one.
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={
+            200: MembershipSerializer,
+            201: MembershipSerializer,
+            404: NO_SUCH_INVITATION,
+            410: INVITATION_GONE,
+        },
+        summary="Accept an invitation: 201 on joining, 200 if already a member",
+    )
+    @action(detail=True, methods=["post"], throttle_classes=[InvitationAcceptThrottle])
+    def accept(self, request: Request, token: str = "") -> Response:
+        """Join the invitation's family as the signed-in user."""
+        membership, joined = services.accept_invitation(request.user, token)
+        return Response(
+            MembershipSerializer(membership).data,
+            status=status.HTTP_201_CREATED if joined else status.HTTP_200_OK,
+        )
 
 
 @extend_schema_view(

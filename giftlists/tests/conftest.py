@@ -1,7 +1,8 @@
 """Shared fixtures: one family with a list in every claim state, and outsiders.
 
-alice owns the list; bob and erin are members; carol is staff (and superuser)
-but no member; dave belongs to another family only.
+alice created the family (its admin) and owns the list; bob and erin are
+members who accepted her invitations; carol is staff (and superuser) but no
+member; dave belongs to another family only.
 """
 
 from collections.abc import Callable
@@ -9,10 +10,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from giftlists import services
 from giftlists.models import Family, Gift, GiftList
+
+from .helpers import join
 
 User = get_user_model()
 
@@ -21,6 +25,14 @@ User = get_user_model()
 def fast_password_hashing(settings):
     """Hash passwords cheaply: tests create many users, none needs real security."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Each test starts with no requests counted against the API's rate limits."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -53,8 +65,8 @@ def dave(db):
 @pytest.fixture
 def family(alice, bob, erin) -> Family:
     family = services.create_family(alice, "The Testers")
-    services.add_member(alice, family, "bob")
-    services.add_member(alice, family, "erin")
+    join(bob, family, invited_by=alice)
+    join(erin, family, invited_by=alice)
     return family
 
 

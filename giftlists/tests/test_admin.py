@@ -1,12 +1,16 @@
 """The admin works for a staff superuser on every gift-list model."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from rest_framework.test import APIClient
 
-from giftlists.models import Family, Gift, GiftList, Membership
+from giftlists import services
+from giftlists.models import Family, Gift, GiftList, Invitation, Membership
 
-MODELS = [Family, Membership, GiftList, Gift]
+MODELS = [Family, Membership, Invitation, GiftList, Gift]
 
 
 @pytest.fixture
@@ -16,10 +20,11 @@ def admin_client_for(client, carol):
 
 
 @pytest.fixture
-def rows(family, gift_list, wanted_gift, claimed_gift, purchased_gift):
+def rows(alice, family, gift_list, wanted_gift, claimed_gift, purchased_gift):
     return {
         Family: family,
         Membership: family.memberships.first(),
+        Invitation: services.create_invitation(alice, family, "frank")[0],
         GiftList: gift_list,
         Gift: claimed_gift,
     }
@@ -130,3 +135,71 @@ def test_non_staff_cannot_use_the_admin(client, bob):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_creating_an_invitation_shows_its_link_once_and_the_link_works(
+    admin_client_for, family, carol, dave
+):
+    response = admin_client_for.post(
+        admin_url(Invitation, "add"),
+        {"family": family.pk, "username": "dave"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    invitation = Invitation.objects.get(username="dave")
+    assert (invitation.family, invitation.invited_by) == (family, carol)
+    page = response.content.decode()
+    assert "shown only this once" in page
+    tokens = set(re.findall(r'"http://testserver/invitations/([^/"]+)/"', page))
+    assert len(tokens) == 1
+    token = tokens.pop()
+    for view, args in [("changelist", ()), ("change", (invitation.pk,))]:
+        again = admin_client_for.get(admin_url(Invitation, view, *args))
+        assert token not in again.content.decode()
+    client = APIClient()
+    client.force_authenticate(dave)
+    assert client.post(f"/api/invitations/{token}/accept/").status_code == 201
+
+
+def test_the_admin_refuses_to_invite_a_member_by_name(admin_client_for, family):
+    count = Invitation.objects.count()
+
+    response = admin_client_for.post(
+        admin_url(Invitation, "add"), {"family": family.pk, "username": "bob"}
+    )
+
+    assert response.status_code == 200  # the form again, with errors
+    assert response.context["adminform"].form.errors["username"] == [
+        "bob is already a member of this family."
+    ]
+    assert Invitation.objects.count() == count
+
+
+def test_an_invitation_cannot_be_edited_in_the_admin(admin_client_for, rows):
+    invitation = rows[Invitation]
+
+    response = admin_client_for.post(
+        admin_url(Invitation, "change", invitation.pk),
+        {"family": invitation.family_id, "username": "mallory"},
+    )
+
+    assert response.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.username == "frank"
+
+
+def test_deleting_an_invitation_in_the_admin_revokes_it(
+    admin_client_for, alice, family, dave
+):
+    invitation, token = services.create_invitation(alice, family)
+
+    response = admin_client_for.post(
+        admin_url(Invitation, "delete", invitation.pk), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    client = APIClient()
+    client.force_authenticate(dave)
+    assert client.post(f"/api/invitations/{token}/accept/").status_code == 404
+    assert not family.memberships.filter(user=dave).exists()

@@ -15,6 +15,8 @@ from realtime.models import Event
 from realtime.protocol.events import validation_errors
 from realtime.testing import SocketClient, empty_channel_layer
 
+from .helpers import join
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -164,12 +166,43 @@ async def test_lists_and_memberships_reach_the_family_and_user_topics(
     assert (added["event"], added["data"]["entity_type"]) == ("ADDED", "gift-list")
     assert added["data"]["payload"]["id"] == gift_list.pk
 
-    await run(services.add_member, alice, family, "dave")
+    await run(join, dave, family, alice)
     joined = await family_socket.receive()
     assert (joined["event"], joined["data"]["entity_type"]) == ("ADDED", "membership")
     note = await newcomer.receive()
     assert note["topic"] == f"user:{dave.pk}"
     assert note["data"]["payload"]["family"] == family.pk
+
+
+async def test_accepting_an_invitation_tells_the_family_and_the_newcomer(
+    sockets, api, alice, bob, dave, family
+):
+    family_socket = await sockets(bob)
+    await family_socket.subscribe(f"family:{family.pk}")
+    newcomer = await sockets(dave)
+    await newcomer.subscribe(f"user:{dave.pk}")
+    created = await run(
+        lambda: api(alice).post(f"/api/families/{family.pk}/invitations/").json()
+    )
+
+    response = await run(
+        lambda: api(dave).post(f"/api/invitations/{created['token']}/accept/")
+    )
+
+    assert response.status_code == 201
+    # Inviting published nothing: the first event is dave joining.
+    joined = await family_socket.receive()
+    assert joined["topic"] == f"family:{family.pk}"
+    assert (joined["event"], joined["data"]["entity_type"]) == ("ADDED", "membership")
+    assert joined["data"]["payload"] == response.json()
+    assert joined["data"]["user_id"] == str(dave.pk)
+    assert validation_errors(joined) == [], joined
+    note = await newcomer.receive()
+    assert (note["topic"], note["event"]) == (f"user:{dave.pk}", "ADDED")
+    assert note["data"]["payload"]["family"] == family.pk
+    # dave now follows the family he joined.
+    reply = await newcomer.subscribe(f"family:{family.pk}")
+    assert reply["topics"] == [f"family:{family.pk}"]
 
 
 async def test_member_who_leaves_stops_receiving_the_family_topics(
@@ -188,9 +221,9 @@ async def test_member_who_leaves_stops_receiving_the_family_topics(
             revoked.add(message["topic"])
     assert revoked == {f"gift-list:{gift_list.pk}", f"family:{family.pk}"}
     await run(services.create_gift, alice, gift_list, "Secret surprise")
-    # Dave adding bob to his family sends bob a note on his own topic after the
+    # Bob joining Dave's family sends bob a note on his own topic after the
     # gift: had the gift been sent to bob, it would have come before the note.
-    await run(services.add_member, dave, other_family, "bob")
+    await run(join, bob, other_family, dave)
     before_the_note = []
     while True:
         message = await leaver.receive()

@@ -10,8 +10,10 @@ from giftlists import api_urls
 ROUTES = {
     "/api/families/": {"get", "post"},
     "/api/families/{id}/": {"get", "patch"},
-    "/api/families/{id}/members/": {"post"},
+    "/api/families/{id}/members/": {"get"},
     "/api/families/{id}/members/{user_id}/": {"delete"},
+    "/api/families/{id}/invitations/": {"post"},
+    "/api/invitations/{token}/accept/": {"post"},
     "/api/gift-lists/": {"get", "post"},
     "/api/gift-lists/{id}/": {"get", "patch", "delete"},
     "/api/gifts/": {"get", "post"},

@@ -44,6 +44,8 @@ def test_seed_builds_the_demo_family():
     family = Family.objects.get(name="The Demo Family")
     members = set(family.memberships.values_list("user__username", flat=True))
     assert members == {"alice", "bob", "carol"}
+    admins = family.memberships.filter(is_admin=True)
+    assert list(admins.values_list("user__username", flat=True)) == ["alice"]
     lists = {gl.title: gl for gl in GiftList.objects.filter(family=family)}
     assert set(lists) == {"Alice's birthday", "Bob's holidays"}
     assert lists["Alice's birthday"].owner.username == "alice"

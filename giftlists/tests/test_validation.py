@@ -203,23 +203,46 @@ def test_bad_family_name_is_refused(api, bob, name):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    ("username", "message"),
-    [
-        ("nobody", "There is no user called 'nobody'."),
-        ("bob", "bob is already a member of this family."),
-        ("", "This field may not be blank."),
-    ],
-)
-def test_bad_member_username_is_a_field_error(api, alice, family, username, message):
+BAD_INVITATIONS = {
+    "already a member": ({"username": "bob"}, "username"),
+    "not a username": ({"username": "bob smith"}, "username"),
+    "username too long": ({"username": "x" * 151}, "username"),
+    "username a list": ({"username": ["bob"]}, "username"),
+    "username with NUL": ({"username": "a\x00b"}, "username"),
+    "body a list": (["bob"], "non_field_errors"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INVITATIONS))
+def test_bad_invitation_is_a_field_error(api, alice, family, case):
+    body, field = BAD_INVITATIONS[case]
     before = snapshot()
 
     response = api(alice).post(
-        f"/api/families/{family.pk}/members/", {"username": username}, format="json"
+        f"/api/families/{family.pk}/invitations/", body, format="json"
     )
 
     assert response.status_code == 400
-    assert response.json() == {"username": [message]}
+    assert list(response.json()) == [field]
+    assert snapshot() == before
+
+
+def test_inviting_a_member_by_name_says_they_are_one(api, alice, family):
+    response = api(alice).post(
+        f"/api/families/{family.pk}/invitations/", {"username": "bob"}, format="json"
+    )
+
+    assert response.json() == {"username": ["bob is already a member of this family."]}
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 500, "%E2%98%83", "a.b"])
+def test_odd_invitation_tokens_are_a_404(api, dave, family, token):
+    before = snapshot()
+
+    response = api(dave).post(f"/api/invitations/{token}/accept/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
     assert snapshot() == before
 
 

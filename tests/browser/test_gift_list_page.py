@@ -195,4 +195,4 @@ def test_a_member_who_leaves_the_family_loses_the_page_live(people, api, alices_
         expect(page.locator("#gifts button")).to_have_count(0)
         expect(page.locator("#add-gift")).to_be_hidden()
     finally:
-        api["alice"].post(f"/api/families/{family}/members/", json={"username": "bob"})
+        api["alice"].invite_and_accept(family, api["bob"])

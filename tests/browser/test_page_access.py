@@ -15,7 +15,8 @@ def users(db):
     dave = User.objects.create_user("dave", password="x")
     staff = User.objects.create_user("staff", password="x", is_staff=True)
     family = services.create_family(alice, "The Testers")
-    services.add_member(alice, family, "bob")
+    _, token = services.create_invitation(alice, family, "bob")
+    services.accept_invitation(bob, token)
     gift_list = services.create_gift_list(alice, family, "Alice's birthday")
     return {"alice": alice, "bob": bob, "dave": dave, "staff": staff, "list": gift_list}
 

@@ -51,6 +51,13 @@ class Api:
         """All rows of a paginated list endpoint's first page."""
         return self.get(path)["results"]
 
+    def invite_and_accept(self, family_id: int, guest: "Api") -> None:
+        """Invite ``guest`` to the family by link and have them accept: they
+        belong to it afterwards (201 on joining, 200 if they still did)."""
+        token = self.post(f"/api/families/{family_id}/invitations/")["token"]
+        response = guest.client.post(f"/api/invitations/{token}/accept/")
+        assert response.status_code in (200, 201), response.text
+
     def list_id(self, title: str) -> int:
         """The id of the gift list with this title (the demo's are unique)."""
         return next(

@@ -147,11 +147,7 @@ async def test_member_who_leaves_the_family_stops_receiving(server):
         await bob_socket.send({"type": "ping", "id": "after"})
         assert [m["type"] for m in await bob_socket.receive_until("pong")] == ["pong"]
     finally:
-        await asyncio.to_thread(
-            alice.post,
-            f"/api/families/{family['id']}/members/",
-            json={"username": "bob"},
-        )
+        await asyncio.to_thread(alice.invite_and_accept, family["id"], bob)
         await asyncio.to_thread(
             alice.patch,
             f"/api/gift-lists/{list_id}/",

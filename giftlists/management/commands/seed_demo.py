@@ -13,6 +13,8 @@ from rest_framework.authtoken.models import Token
 from giftlists.models import Family, Gift, GiftList, Membership
 
 FAMILY_NAME = "The Demo Family"
+#: The demo family's admin, as if she had created it: she may remove members.
+FAMILY_ADMIN = "alice"
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 
@@ -84,8 +86,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {demo.username: self._user(demo) for demo in DEMO_USERS}
             family = ensure(Family, {"name": FAMILY_NAME}, {})
-            for user in users.values():
-                ensure(Membership, {"family": family, "user": user}, {})
+            # Members are written directly: the demo stands for invitations
+            # its people accepted long ago.
+            for name, user in users.items():
+                ensure(
+                    Membership,
+                    {"family": family, "user": user},
+                    {"is_admin": name == FAMILY_ADMIN},
+                )
             for title, (owner, when, gifts) in DEMO_LISTS.items():
                 gift_list = ensure(
                     GiftList,
@@ -130,6 +138,7 @@ class Command(BaseCommand):
         write(self.style.SUCCESS(f"Demo data ready: family {FAMILY_NAME!r}."))
         write(f"Log in at {LOGIN_URL}")
         write(f"Admin (carol) at {ADMIN_URL}")
+        write(f"{FAMILY_ADMIN} is the family's admin; members invite others.")
         write("Users (username / password, API token):")
         for demo in DEMO_USERS:
             role = " (staff, superuser)" if demo.is_staff else ""
