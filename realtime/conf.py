@@ -32,10 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_BURST": 60,
     # Messages refused for rate in a row before the connection is closed (4429).
     "RATE_LIMIT_CLOSE_AFTER": 50,
-    # Dotted path of ``token -> user or None``: ``?token=``, the ``auth`` message
-    # and ``Authorization: Token`` on SSE and polling. The default takes
-    # connection tickets and DRF tokens (rest_framework.authtoken).
-    "TOKEN_AUTHENTICATOR": "realtime.auth.credentials.ticket_or_drf_token_user",
+    # Dotted path of ``token -> user or None`` for API tokens: ``?token=``, the
+    # ``auth`` message and ``Authorization: Token`` on SSE and polling. The
+    # default takes DRF tokens (rest_framework.authtoken); connection tickets
+    # are always redeemed by realtime itself, before this is asked.
+    "TOKEN_AUTHENTICATOR": "realtime.auth.credentials.drf_token_user",
     # Whether staff users may follow every topic whatever its policy says. Off:
     # a policy decides for staff as for anyone (a policy's own ``allow_staff``
     # overrides this for its resource type).

@@ -99,6 +99,9 @@ class ConnectionTicket(models.Model):
     For clients that cannot send cookies: they trade their session or API token
     for a ticket and put the ticket, not the long-lived token, in the socket URL,
     where proxies and access logs may see it. Only a hash of the ticket is stored.
+    It remembers what it was issued on (the session, or the token's
+    fingerprint): a logout or a deleted token voids it, and ends the connection
+    it opened.
     """
 
     key_hash = models.CharField(max_length=64, unique=True)
@@ -106,6 +109,8 @@ class ConnectionTicket(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     expires_at = models.DateTimeField(db_index=True)
+    session_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         db_table = "realtime_connection_ticket"

@@ -1,9 +1,16 @@
 """Connection authentication: session cookie, ``?token=``, or a first ``auth``
-message. Token checking is a backend named by the ``TOKEN_AUTHENTICATOR``
-setting (a dotted path), loaded when first used.
+message. Connection tickets are redeemed here; other tokens go to the backend
+named by the ``TOKEN_AUTHENTICATOR`` setting (a dotted path), loaded when first
+used.
+
+A connection remembers what signed it in (its :class:`Binding`): the Django
+session and the API token it stands on, directly or through the ticket it
+was opened with. When either ends (a logout, a token deleted, a password
+changed) the connection ends too.
 """
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,22 +37,111 @@ def drf_token_user(token: str) -> Any | None:
     return found.user
 
 
-def ticket_or_drf_token_user(token: str) -> Any | None:
-    """A connection ticket's user (single use), else a DRF token's user."""
+def fingerprint(secret: str) -> str:
+    """A credential's digest: what is kept and sent instead of the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Kept for the logout message's field name and older callers.
+session_fingerprint = fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What a connection was signed in with: the Django session it stands on
+    (its key), and the API token (its fingerprint), either or both."""
+
+    session_key: str | None = None
+    token: str | None = None
+
+    @property
+    def method(self) -> str:
+        """How it signed in, for the logs: "session" or "token"."""
+        return "token" if self.token is not None else "session"
+
+    def fingerprints(self) -> set[str]:
+        """The digests a revocation names to end this connection."""
+        found = set()
+        if self.session_key:
+            found.add(fingerprint(self.session_key))
+        if self.token:
+            found.add(self.token)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: Any
+    binding: Binding
+
+
+def authenticate_token_sync(token: str) -> Authenticated | None:
+    """The user a token (a ticket, or an API token through the configured
+    backend) signs in, and what the connection stands on; None if it fails."""
     from realtime.auth.tickets import TICKET_PREFIX, redeem_ticket
 
     if token.startswith(TICKET_PREFIX):
         return redeem_ticket(token)
-    return drf_token_user(token)
+    user = import_string(realtime_settings.TOKEN_AUTHENTICATOR)(token)
+    if user is None:
+        return None
+    return Authenticated(user, Binding(token=fingerprint(token)))
 
 
-def user_for_token_sync(token: str) -> Any | None:
-    """The user a token authenticates, through the configured backend."""
-    authenticator = import_string(realtime_settings.TOKEN_AUTHENTICATOR)
-    return authenticator(token)
+authenticate_token = database_sync_to_async(authenticate_token_sync)
 
 
-user_for_token = database_sync_to_async(user_for_token_sync)
+def binding_holds_sync(user: Any, binding: Binding) -> bool:
+    """Whether what the connection stands on still signs in ``user``: its
+    session exists and is still the user's (a password change ends the other
+    sessions), and its DRF token (if it stood on one) still exists."""
+    if binding.session_key is not None and not _session_is_users(
+        binding.session_key, user
+    ):
+        return False
+    if binding.token is not None and _uses_drf_tokens():
+        from rest_framework.authtoken.models import Token
+
+        keys = Token.objects.filter(user_id=user.pk).values_list("key", flat=True)
+        if binding.token not in {fingerprint(key) for key in keys}:
+            return False
+    return True
+
+
+binding_holds = database_sync_to_async(binding_holds_sync)
+
+
+def _uses_drf_tokens() -> bool:
+    from django.apps import apps
+
+    return realtime_settings.TOKEN_AUTHENTICATOR == DEFAULT_AUTHENTICATOR and (
+        apps.is_installed("rest_framework.authtoken")
+    )
+
+
+DEFAULT_AUTHENTICATOR = "realtime.auth.credentials.drf_token_user"
+
+
+def _session_is_users(session_key: str, user: Any) -> bool:
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
+
+    store = _session_store(session_key)
+    if not store.exists(session_key):
+        return False
+    # Django's own check: the session's user, and the hash of the password it
+    # was signed in with (a password change invalidates the other sessions).
+    found = get_user(SimpleNamespace(session=store))
+    return found.is_authenticated and found.pk == user.pk
+
+
+def _session_store(session_key: str) -> Any:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
 
 
 def token_from_query(scope: dict[str, Any]) -> str | None:
@@ -71,20 +167,3 @@ def _refreshed(user: Any) -> Any | None:
 
 refreshed_user = database_sync_to_async(_refreshed)
 """The user as the database has it now, or None if deleted or deactivated."""
-
-
-def session_fingerprint(session_key: str) -> str:
-    """A session key's digest: what travels to connections instead of the key."""
-    return hashlib.sha256(session_key.encode()).hexdigest()
-
-
-def _session_exists(session_key: str) -> bool:
-    from importlib import import_module
-
-    from django.conf import settings
-
-    return import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key)
-
-
-session_exists = database_sync_to_async(_session_exists)
-"""Whether a session key still names a session in the configured store."""

@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
-from realtime.auth.credentials import user_for_token_sync
+from realtime.auth.credentials import Authenticated, authenticate_token_sync
 
 TOKEN_KEYWORD = "Token"  # noqa: S105 (the scheme name, not a secret)
 
@@ -22,7 +22,7 @@ TOKEN_KEYWORD = "Token"  # noqa: S105 (the scheme name, not a secret)
 class RealtimeTokenAuthentication(BaseAuthentication):
     """``Authorization: Token <key>``, checked by ``TOKEN_AUTHENTICATOR``."""
 
-    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+    def authenticate(self, request: Request) -> tuple[Any, Authenticated] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != TOKEN_KEYWORD.lower().encode():
             return None
@@ -32,10 +32,10 @@ class RealtimeTokenAuthentication(BaseAuthentication):
             token = parts[1].decode()
         except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
-        user = user_for_token_sync(token)
-        if user is None:
+        found = authenticate_token_sync(token)
+        if found is None:
             raise AuthenticationFailed("Invalid token.")
-        return user, None
+        return found.user, found  # request.auth: what the request stands on
 
     def authenticate_header(self, request: Request) -> str:
         return TOKEN_KEYWORD

@@ -1,36 +1,54 @@
-"""Credentials that end under open connections: a logout, a deactivated or
-deleted user. Each asks the user's connections to re-check themselves, which
-closes those the credential opened (4401)."""
+"""Credentials that end under open connections: a logout, a token deleted or
+rotated, a password changed, a user deactivated or deleted. Each asks the
+user's connections to re-check themselves (``reauthorize_users``), which
+closes those the credential signed in (4401), and voids the unused tickets
+issued on it."""
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_init, post_save
 
-from realtime.auth.credentials import session_fingerprint
+from realtime.auth.credentials import fingerprint
 
 
 def end_session_connections(
     sender: Any, request: Any, user: Any, **kwargs: Any
 ) -> None:
-    """Receiver of ``user_logged_out``: end the connections of that session.
+    """Receiver of ``user_logged_out``: end what that session signed in.
 
-    The signal comes before the session is deleted, so the session is named in
-    the message; the user's token connections stay open.
+    The signal comes before the session is deleted, so the message names it;
+    the user's connections on other sessions and tokens stay open.
     """
     if user is None or request is None:
         return
+    from realtime.auth.tickets import void_tickets
     from realtime.publishing.reauthorize import reauthorize_users
 
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    ended = [session_fingerprint(session_key)] if session_key else []
-    reauthorize_users([user.pk], ended_sessions=ended)
+    if session_key:
+        void_tickets(session_key=session_key)
+    ended = [fingerprint(session_key)] if session_key else []
+    reauthorize_users([user.pk], ended=ended)
+
+
+def end_token_connections(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Receiver of a DRF token's ``post_delete`` (revoked, or rotated): end
+    what it signed in, and the tickets issued on it."""
+    from realtime.auth.tickets import void_tickets
+    from realtime.publishing.reauthorize import reauthorize_users
+
+    token = fingerprint(instance.key)
+    void_tickets(token=token)
+    reauthorize_users([instance.user_id], ended=[token])
 
 
 # The user fields that decide what a connection may do; any other change (a
-# login's last_login, say) leaves its connections alone.
-ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
+# login's last_login, say) leaves its connections alone. A new password ends
+# the user's other sessions, and what they signed in.
+ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "password")
 ACCESS_ATTR = "_realtime_access"
 
 
@@ -45,7 +63,7 @@ def remember_access(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A deactivated user's connections close; a changed staff flag may change
-    what they can follow."""
+    what they can follow; a changed password ends the other sessions."""
     from realtime.publishing.reauthorize import reauthorize_users
 
     if kwargs.get("raw") or kwargs.get("created"):
@@ -76,4 +94,12 @@ def connect_revocations() -> None:
     ):
         signal.connect(
             receiver, sender=user_model, dispatch_uid=f"realtime.revocation.{name}"
+        )
+    if apps.is_installed("rest_framework.authtoken"):
+        from rest_framework.authtoken.models import Token
+
+        post_delete.connect(
+            end_token_connections,
+            sender=Token,
+            dispatch_uid="realtime.revocation.token_deleted",
         )

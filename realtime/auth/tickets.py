@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from realtime.auth.credentials import Authenticated, Binding
 from realtime.conf import realtime_settings
 from realtime.models import ConnectionTicket
 
@@ -20,21 +21,39 @@ def _hash(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
-def issue_ticket(user: Any) -> str:
-    """A new ticket for the user, valid for ``TICKET_TTL`` seconds, once."""
+def issue_ticket(user: Any, binding: Binding | None = None) -> str:
+    """A new ticket for the user, valid for ``TICKET_TTL`` seconds, once;
+    ``binding`` is what it was asked for with (a session, a token)."""
     now = timezone.now()
     ConnectionTicket.objects.filter(expires_at__lt=now).delete()
     ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
+    binding = binding or Binding()
     ConnectionTicket.objects.create(
         key_hash=_hash(ticket),
         user=user,
         expires_at=now + timedelta(seconds=realtime_settings.TICKET_TTL),
+        session_key=binding.session_key,
+        token=binding.token,
     )
     return ticket
 
 
-def redeem_ticket(ticket: str) -> Any | None:
-    """The active user of an unexpired ticket, which is used up; else None."""
+def void_tickets(session_key: str | None = None, token: str | None = None) -> int:
+    """Delete the unused tickets issued on a session or a token (fingerprint)
+    that has ended; returns how many."""
+    if session_key is None and token is None:
+        return 0
+    query = ConnectionTicket.objects.none()
+    if session_key is not None:
+        query |= ConnectionTicket.objects.filter(session_key=session_key)
+    if token is not None:
+        query |= ConnectionTicket.objects.filter(token=token)
+    return query.delete()[0]
+
+
+def redeem_ticket(ticket: str) -> Authenticated | None:
+    """The active user of an unexpired ticket, which is used up, and what the
+    ticket was issued on; else None."""
     if not ticket.startswith(TICKET_PREFIX) or len(ticket) > 128:
         return None
     with transaction.atomic():
@@ -50,4 +69,6 @@ def redeem_ticket(ticket: str) -> Any | None:
             or ConnectionTicket.objects.filter(pk=found.pk).delete()[0] != 1
         ):
             return None
-    return found.user if found.user.is_active else None
+    if not found.user.is_active:
+        return None
+    return Authenticated(found.user, Binding(found.session_key, found.token))

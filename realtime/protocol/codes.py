@@ -57,5 +57,8 @@ SLOW_CONSUMER = Close(4504, "too slow; resume", "slow_consumer")
 LAYER_FAILED = Close(1011, "channel layer failed; resume", "layer_failed")
 EVENT_GAP = Close(1011, "event gap; resume", "event_gap")
 SERVER_ERROR = Close(1011, "server error; resume", "error")
+# An SSE stream whose every topic was revoked: it has nothing left to carry
+# (a WebSocket stays open and may subscribe to something else).
+NOTHING_TO_FOLLOW = Close(4403, "nothing left to follow", "nothing_to_follow")
 # The client went away: nothing is sent.
 CLIENT_GONE = Close(1000, "client gone")

@@ -23,13 +23,14 @@ def event_message(topic: str, views: dict[str, dict[str, Any]]) -> dict[str, Any
 
 def reauthorize_message(
     *,
-    ended_sessions: list[str] | None = None,
+    ended: list[str] | None = None,
     resource_types: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A request to re-check grants; ``ended_sessions`` are session-key digests."""
+    """A request to re-check grants; ``ended`` are the fingerprints of
+    credentials (sessions, tokens) that just ended."""
     message: dict[str, Any] = {"type": REAUTHORIZE}
-    if ended_sessions:
-        message["ended_sessions"] = ended_sessions
+    if ended:
+        message["ended"] = ended
     if resource_types:
         message["resource_types"] = resource_types
     return message

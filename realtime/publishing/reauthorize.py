@@ -20,21 +20,21 @@ logger = logging.getLogger(__name__)
 def reauthorize_users(
     user_ids: Iterable[object],
     using: str = "default",
-    ended_sessions: Iterable[str] = (),
+    ended: Iterable[str] = (),
 ) -> None:
     """After commit, make the users' open connections re-check every topic.
 
     Their connections drop, within moments, what they may no longer see, and
     take a changed view for the rest; a deactivated or deleted user's
-    connections close. Connections signed in by a session also check that it
-    still exists; ``ended_sessions`` names sessions (by digest, never the key)
-    that end even if they are not deleted yet.
+    connections close, and so does a connection whose session or token no
+    longer signs the user in; ``ended`` names credentials (by fingerprint,
+    never the secret) that end even if they are not deleted yet.
     """
     ids = sorted({str(user_id) for user_id in user_ids})
-    ended = sorted(set(ended_sessions))
+    ended = sorted(set(ended))
     if not ids:
         return
-    message = reauthorize_message(ended_sessions=ended)
+    message = reauthorize_message(ended=ended)
 
     async def send(layer: object) -> None:
         for user_id in ids:

@@ -20,6 +20,8 @@ from realtime.protocol import codes, messages
 
 logger = logging.getLogger(__name__)
 
+REVOKED = "access to this topic was revoked"
+
 
 class Access:
     """Grants that follow changes of who may see what."""
@@ -51,11 +53,16 @@ class Access:
         async with self.commands:
             if self.user is None or not self.writable:
                 return
-            if self.session_key is not None and not await self.session_alive(message):
-                logger.info("The session of a connection ended", extra=self.log_extra())
+            if not await self.signed_in_still(message):
+                logger.info(
+                    "What a connection was signed in with ended",
+                    extra=self.log_extra(),
+                )
                 self.close(
                     codes.SESSION_ENDED,
-                    messages.error(codes.UNAUTHENTICATED, "the session has ended"),
+                    messages.error(
+                        codes.UNAUTHENTICATED, "the session or token has ended"
+                    ),
                 )
                 return
             user = await credentials.refreshed_user(self.user)
@@ -75,20 +82,30 @@ class Access:
                 if not types or topic.partition(":")[0] in types
             ]
             grants = await database_sync_to_async(authorize_many)(user, topics)
-            viewed_anew = {}
+            viewed_anew, revoked = {}, []
             for topic, grant in grants.items():
                 subscription = self.subscriptions.get(topic)
                 if subscription is None:
                     continue
                 if grant is None:
                     await self.leave(topic)
-                    self.send_error(
-                        codes.FORBIDDEN, "access to this topic was revoked", None, topic
+                    revoked.append(
+                        messages.error(
+                            codes.FORBIDDEN,
+                            "access to this topic was revoked",
+                            None,
+                            topic,
+                        )
                     )
                 elif grant.view_key != subscription.grant.view_key:
                     viewed_anew[topic] = grant
                 else:
                     subscription.grant = grant
+            if not self.subscriptions and self.transport.ends_when_empty:
+                self.close(codes.NOTHING_TO_FOLLOW, *revoked)
+                return
+            for error in revoked:
+                self.send(error)
             if viewed_anew:
                 await self.view_anew(viewed_anew)
 
@@ -102,9 +119,9 @@ class Access:
         except Exception:
             self.close(codes.LAYER_FAILED)
 
-    async def session_alive(self, message: dict[str, Any]) -> bool:
-        """Whether the session this connection signed in with still exists."""
-        ended = message.get("ended_sessions", ())
-        if credentials.session_fingerprint(self.session_key) in ended:
+    async def signed_in_still(self, message: dict[str, Any]) -> bool:
+        """Whether the session or token this connection was signed in with
+        (directly or through its ticket) still signs its user in."""
+        if self.binding.fingerprints() & set(message.get("ended", ())):
             return False  # logging out deletes the session just after the signal
-        return await credentials.session_exists(self.session_key)
+        return await credentials.binding_holds(self.user, self.binding)

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 
 from realtime.conf import realtime_settings
 from realtime.ops import metrics
-from realtime.policies.authorize import authorize_many
+from realtime.policies.authorize import authorize_as_now
 from realtime.policies.base import Grant
 from realtime.protocol import codes, messages
 from realtime.protocol.topics import is_valid_topic
@@ -81,7 +81,18 @@ class Following:
                     )
                 )
             asked = new[:room] + again
-            grants = await database_sync_to_async(authorize_many)(self.user, asked)
+            user, grants = await database_sync_to_async(authorize_as_now)(
+                self.user, asked
+            )
+            if user is None:
+                self.close(
+                    codes.UNAUTHENTICATED_CLOSE,
+                    messages.error(
+                        codes.UNAUTHENTICATED, "the account is no longer active"
+                    ),
+                )
+                return
+            self.user = user
             for topic in asked:
                 if grants[topic] is None:
                     errors.append(

@@ -20,6 +20,7 @@ import uuid
 from contextlib import suppress
 from typing import Any, Protocol
 
+from realtime.auth.credentials import Binding
 from realtime.auth.limits import websocket_connections
 from realtime.conf import realtime_settings
 from realtime.hub.hub import Hub, hub_for
@@ -52,6 +53,9 @@ class Transport(Protocol):
 
     name: str  # the metrics label: "websocket", "sse"
     channel_name: str  # where the user's group reaches this connection
+    # Whether the connection ends once it follows nothing (an SSE stream is
+    # opened for its topics; a WebSocket may subscribe again).
+    ends_when_empty: bool
 
     async def write_message(self, message: dict[str, Any]) -> None: ...
     async def write_event(self, event: dict[str, Any], text: str) -> None: ...
@@ -72,7 +76,7 @@ class Session(Following, Access):
         self.connection_id = uuid.uuid4().hex
         self.state = State.CONNECTED
         self.user: Any = None
-        self.session_key: str | None = None  # set when signed in by a cookie
+        self.binding = Binding()  # what signed it in: a session, a token
         self.subscriptions: dict[str, Subscription] = {}
         self.outbox = Outbox(self)
         self.commands = asyncio.Lock()  # subscribe, unsubscribe, re-check: in turn
@@ -116,7 +120,7 @@ class Session(Following, Access):
 
     # -- life ------------------------------------------------------------------
 
-    async def start(self, user: Any, session_key: str | None = None) -> bool:
+    async def start(self, user: Any, binding: Binding | None = None) -> bool:
         """Signed in: count the connection, join the user's group (which also
         proves the layer answers), attach to the hub. False, and closing, when
         the user already has too many connections here."""
@@ -138,7 +142,7 @@ class Session(Following, Access):
                 )
                 return False
             self.counted = True
-        self.user, self.session_key = user, session_key
+        self.user, self.binding = user, binding or Binding()
         if not self.in_user_group:
             await self.layer.group_add(
                 user_group_name(user.pk), self.transport.channel_name
@@ -151,9 +155,9 @@ class Session(Following, Access):
             self.state = State.OPEN
         return self.state is State.OPEN
 
-    def close(self, close: Close, farewell: dict[str, Any] | None = None) -> None:
+    def close(self, close: Close, *farewell: dict[str, Any]) -> None:
         """End the connection from the server's side: give everything back at
-        once, then write ``farewell`` (an error message) and the close from a
+        once, then write ``farewell`` (error messages) and the close from a
         task of its own. Only the first call counts."""
         if not self.writable:
             return
@@ -167,12 +171,12 @@ class Session(Following, Access):
         )
 
     async def _say_farewell(
-        self, close: Close, farewell: dict[str, Any] | None
+        self, close: Close, farewell: tuple[dict[str, Any], ...]
     ) -> None:
         try:
             async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
-                if farewell is not None:
-                    await self.transport.write_message(farewell)
+                for message in farewell:
+                    await self.transport.write_message(message)
                 await self.transport.write_close(close)
             # A slow client's close frame waits behind what it has not read:
             # if it reads in time it sees the code, else it sees the end.

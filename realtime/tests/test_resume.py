@@ -189,3 +189,35 @@ async def test_duplicate_and_stale_messages_are_not_delivered_twice(
     # would have come first.
     await publish_now("room:a", "ADDED", 3)
     await client.nothing_before(event_of("room:a", 3))
+
+
+async def test_a_follower_whose_view_changes_is_told_to_refetch(
+    make_user, connect, publish_now
+):
+    """Each view numbers its events apart: a follower moved to another view
+    gets an unasked subscribed with that view's seq and recovered: false."""
+    from realtime.publishing.reauthorize import reauthorize_users
+
+    user = await make_user("ann")
+    client = await connect(user)
+    await client.subscribe("room:a")
+    await publish_now("room:a", "SECRET", 1)  # the vip view's only
+    await publish_now("room:a", "ADDED", 2)
+    assert (await client.expect("event"))["seq"] == 1  # plain: 1 event so far
+
+    def promote() -> None:
+        from django.db import transaction
+
+        user.username = "vip-ann"  # the room policy's vip view
+        user.save()
+        with transaction.atomic():
+            reauthorize_users([user.pk])
+
+    await sync_to_async(promote)()
+    told = await client.expect("subscribed")
+    assert told["topics"] == ["room:a"]
+    assert (told["seqs"], told["recovered"]) == ({"room:a": 2}, False)
+    assert told["unrecovered"] == ["room:a"]
+    await publish_now("room:a", "SECRET", 3)  # now shown, in the vip numbering
+    shown = await client.expect("event")
+    assert (shown["event"], shown["seq"]) == ("SECRET", 3)

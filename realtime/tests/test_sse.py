@@ -357,6 +357,16 @@ async def test_revoked_topic_gets_an_error_message_and_no_more_events(
     await client.nothing_before(event_of("room:b", 1))
 
 
+async def test_a_stream_whose_every_topic_is_revoked_ends(make_user, sse):
+    user = await make_user("ann")
+    client = await sse("/realtime/sse/?topics=room:a", token=user.token)
+    await client.message_of("subscribed")
+    register_policy("room", ClosedRooms())  # the conftest fixture restores it
+    await sync_to_async(lambda: _reauthorize(user.pk))()
+    assert (await client.message_of("error"))["data"]["topic"] == "room:a"
+    assert await client.ends()  # not left open with nothing to carry
+
+
 def _reauthorize(user_id: int) -> None:
     from django.db import transaction
 

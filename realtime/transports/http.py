@@ -68,23 +68,24 @@ def query_value(scope: dict[str, Any], name: str) -> str | None:
     return values[0] if values else None
 
 
-async def authenticate(scope: dict[str, Any]) -> Any:
-    """The request's user as the polling endpoint finds it (``auth/drf.py``):
-    ``Authorization: Token``, then the session cookie.
+async def authenticate(scope: dict[str, Any]) -> credentials.Authenticated:
+    """Who the request signs in as the polling endpoint finds it
+    (``auth/drf.py``): ``Authorization: Token``, then the session cookie.
 
     A ``Token`` header that does not authenticate is refused even with a valid
     session, as DRF's token authentication refuses it.
     """
     scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
     if scheme.lower() == TOKEN_KEYWORD.lower():
-        user = await credentials.user_for_token(token.strip())
-        if user is None:
+        found = await credentials.authenticate_token(token.strip())
+        if found is None:
             raise unauthenticated("Invalid token.")
-        return user
+        return found
     user = credentials.session_user(scope)
     if user is None:
         raise unauthenticated("Authentication credentials were not provided.")
-    return user
+    key = getattr(scope.get("session"), "session_key", None)
+    return credentials.Authenticated(user, credentials.Binding(session_key=key))
 
 
 def parse_topics(text: str | None) -> list[str]:

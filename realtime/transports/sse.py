@@ -54,6 +54,7 @@ class SseConsumer(AsyncHttpConsumer):
     """Streams the events of ``?topics=`` to one client until it goes away."""
 
     name = "sse"
+    ends_when_empty = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,21 +115,19 @@ class SseConsumer(AsyncHttpConsumer):
         try:
             if self.scope["method"] != "GET":
                 raise Refusal(405, codes.METHOD_NOT_ALLOWED, "only GET opens a stream")
-            user = await authenticate(self.scope)
+            found = await authenticate(self.scope)
             topics = parse_topics(query_value(self.scope, "topics"))
             cursor = resume_cursor(
                 header(self.scope, b"last-event-id"), query_value(self.scope, "cursor")
             )
             since = parse_since(cursor)
-            grants = await database_sync_to_async(authorize_all)(user, topics)
+            grants = await database_sync_to_async(authorize_all)(found.user, topics)
         except Refusal as refusal:
             await self.refuse(refusal)
             return
         session = self.session = Session(self, self.channel_layer, capped=False)
-        by_cookie = header(self.scope, b"authorization") is None
-        session_key = getattr(self.scope.get("session"), "session_key", None)
         try:
-            await session.start(user, session_key if by_cookie else None)
+            await session.start(found.user, found.binding)
             await session.follow(grants, since, resuming=cursor is not None)
         except Exception as error:
             # The layer (Redis) or the log cannot take the stream now.

@@ -15,6 +15,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime.auth import credentials
+from realtime.auth.credentials import Authenticated, Binding
 from realtime.auth.limits import TokenBucket
 from realtime.conf import realtime_settings
 from realtime.hub.watch import watch_for
@@ -32,6 +33,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     """One WebSocket connection: frames in, the session's outbox out."""
 
     name = "websocket"
+    ends_when_empty = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,9 +103,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.session = Session(self, self.channel_layer, capped=True)
         token = credentials.token_from_query(self.scope)
         if token is not None:
-            await self.sign_in(await credentials.user_for_token(token), None, "token")
+            await self.sign_in(await credentials.authenticate_token(token), None)
         elif (user := credentials.session_user(self.scope)) is not None:
-            await self.sign_in(user, None, "session")
+            key = getattr(self.scope.get("session"), "session_key", None)
+            await self.sign_in(Authenticated(user, Binding(session_key=key)), None)
         else:
             self.auth_timer = asyncio.create_task(self.expire_unauthenticated())
 
@@ -111,10 +114,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.session is not None:
             await self.session.finish()
 
-    async def sign_in(self, user: Any, message_id: object, method: str) -> None:
-        """Start the session for ``user``, or refuse credentials that failed."""
+    async def sign_in(self, found: Authenticated | None, message_id: object) -> None:
+        """Start the session for who signed in, or refuse credentials that failed."""
         session = self.session
-        if user is None:
+        if found is None:
             session.close(
                 codes.UNAUTHENTICATED_CLOSE,
                 messages.error(
@@ -125,10 +128,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.auth_timer is not None:
             self.auth_timer.cancel()
             self.auth_timer = None
-        session_key = None
-        if method == "session":
-            session_key = getattr(self.scope.get("session"), "session_key", None)
-        if not await session.start(user, session_key):
+        user, method = found.user, found.binding.method
+        if not await session.start(user, found.binding):
             return
         logger.info(
             "WebSocket connection authenticated by %s",
@@ -200,14 +201,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif kind == client.UNSUBSCRIBE:
             await session.unsubscribe(client.topic_list(message), message_id)
         else:
-            user = await credentials.user_for_token(client.token_of(message))
-            if user is not None and session.user is not None:
-                if user.pk != session.user.pk:
+            found = await credentials.authenticate_token(client.token_of(message))
+            if found is not None and session.user is not None:
+                if found.user.pk != session.user.pk:
                     raise ClientError(
                         codes.INVALID_MESSAGE,
                         "this connection is already signed in as another user",
                     )
-            await self.sign_in(user, message_id, "token")
+            await self.sign_in(found, message_id)
 
     # -- channel-layer messages ------------------------------------------------
 
