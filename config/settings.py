@@ -217,6 +217,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser lets deep nesting escape as a 500 (RecursionError); this
+    # one answers 400 past REALTIME["MAX_JSON_DEPTH"] levels, as the WebSocket.
+    "DEFAULT_PARSER_CLASSES": [
+        "realtime.transports.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     # 50 a page: a family's lists and a list's gifts fit on one page.
     "PAGE_SIZE": 50,

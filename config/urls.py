@@ -3,7 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from realtime.transports.parsers import PARSER_CLASSES
+
+# DRF's token view names its own parsers; give it the bounded JSON parser.
+obtain_auth_token = ObtainAuthToken.as_view(parser_classes=PARSER_CLASSES)
 
 urlpatterns = [
     path("", include("realtime.ops.urls")),  # /healthz, /readyz, /metrics

@@ -9,10 +9,13 @@ from realtime.auth.drf import RealtimeAuthMixin
 from realtime.auth.tickets import issue_ticket
 from realtime.conf import realtime_settings
 from realtime.ops.openapi import extend_schema, inline_serializer
+from realtime.transports.parsers import PARSER_CLASSES
 
 
 class TicketView(RealtimeAuthMixin, APIView):
     """Issue a single-use ticket to put in ``/ws/?token=`` instead of a token."""
+
+    parser_classes = PARSER_CLASSES
 
     @extend_schema(
         request=None,

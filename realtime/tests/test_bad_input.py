@@ -5,10 +5,15 @@ import json
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from realtime.protocol import codes
 
+from .conftest import make_user_sync
+
 pytestmark = pytest.mark.django_db(transaction=True)
+
+POLL = "/api/realtime/events/"
 
 
 async def replies_until_pong(client) -> list[str]:
@@ -154,3 +159,19 @@ async def test_a_surrogate_pair_is_text_and_is_echoed(make_user, connect):
     client = await connect(await make_user("ann"))
     await client.send_text(r'{"type": "ping", "id": "gift \ud83c\udf81"}')
     assert (await client.expect("pong"))["id"] == "gift \U0001f381"
+
+
+@pytest.mark.parametrize("path", [POLL, "/api/realtime/ticket/"])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [("[" * 1000 + "]" * 1000, "deeper than 32"), (r'{"a": "\ud800"}', "surrogate")],
+)
+def test_json_bodies_the_realtime_api_refuses_are_a_400(path, body, reason):
+    """With a session, DRF's CSRF check reads a POST's body before any view
+    code runs: deep JSON there was a 500 (RecursionError)."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(make_user_sync("ann"))
+    client.cookies["csrftoken"] = "c" * 32
+    response = client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert reason in response.json()["detail"]
