@@ -1,17 +1,81 @@
-"""Input that is not what it looks like: JSON nested a thousand deep, lone
-surrogates. Each gets a 4xx and writes nothing."""
+"""Input that is not what it looks like: ids in other scripts' digits, JSON
+nested a thousand deep, lone surrogates. Each gets a 4xx and writes nothing."""
 
 import pytest
 from rest_framework.test import APIClient
 
 from .helpers import snapshot
 
+# "0123456789" in Arabic-Indic digits (U+0660 to U+0669).
+ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))
 DEEP = "[" * 1000 + "]" * 1000
+
+
+def foreign(pk: int) -> str:
+    """An id in Arabic-Indic digits, which ``int()`` reads as the same number."""
+    return str(pk).translate(ARABIC_INDIC)
 
 
 @pytest.fixture
 def w(gift_list, wanted_gift, family):
     return {"gift": wanted_gift, "list": gift_list, "family": family}
+
+
+# -- digits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key"),
+    [
+        ("/api/gifts/", "gift"),
+        ("/api/gift-lists/", "list"),
+        ("/api/families/", "family"),
+    ],
+)
+def test_an_id_in_other_digits_names_nothing(api, alice, w, prefix, key):
+    client = api(alice)
+    pk = w[key].pk
+    assert client.get(f"{prefix}{pk}/").status_code == 200
+    assert client.get(f"{prefix}{foreign(pk)}/").status_code == 404
+    assert client.get(f"{prefix}{pk}\N{ARABIC-INDIC DIGIT ONE}/").status_code == 404
+    before = snapshot()
+    assert client.patch(f"{prefix}{foreign(pk)}/", {}).status_code == 404
+    assert snapshot() == before
+
+
+def test_a_claim_through_other_digits_changes_nothing(api, bob, w):
+    before = snapshot()
+    response = api(bob).post(f"/api/gifts/{foreign(w['gift'].pk)}/claim/")
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "key"),
+    [("/api/gifts/", "list", "list"), ("/api/gift-lists/", "family", "family")],
+)
+def test_a_filter_in_other_digits_is_a_400(api, bob, w, path, param, key):
+    client = api(bob)
+    assert client.get(path, {param: w[key].pk}).status_code == 200
+    for value in (
+        foreign(w[key].pk),
+        f"{w[key].pk}\N{SUPERSCRIPT TWO}",
+        "\N{SUPERSCRIPT THREE}",
+    ):
+        response = client.get(path, {param: value})
+        assert response.status_code == 400
+        assert param in response.json()
+
+
+def test_a_body_id_in_other_digits_is_a_field_error(api, bob, w):
+    before = snapshot()
+    body = {"list": foreign(w["list"].pk), "title": "Kite"}
+    response = api(bob).post("/api/gifts/", body, format="json")
+    assert response.status_code == 400
+    assert "list" in response.json()
+    assert snapshot() == before
+    ok = api(bob).post("/api/gifts/", body | {"list": str(w["list"].pk)}, format="json")
+    assert ok.status_code == 201
 
 
 # -- JSON -------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """Bad input gets a bounded, defined answer on every transport: long ids and
-topic lists, deep JSON, lone surrogates."""
+topic lists, deep JSON, lone surrogates, non-ASCII digits in cursors."""
 
 import json
+from urllib.parse import quote
 
 import pytest
+from channels.testing import HttpCommunicator
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from realtime.protocol import codes
+from realtime.tests.project.asgi import application
 
 from .conftest import make_user_sync
 
@@ -175,3 +178,57 @@ def test_json_bodies_the_realtime_api_refuses_are_a_400(path, body, reason):
     response = client.post(path, data=body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert reason in response.json()["detail"]
+
+
+# -- digits ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "seq",
+    [
+        "\N{SUPERSCRIPT TWO}",
+        "\N{ARABIC-INDIC DIGIT THREE}",
+        "3\N{ARABIC-INDIC DIGIT THREE}",
+        "\N{FULLWIDTH DIGIT ONE}",
+        "\N{SUPERSCRIPT THREE}",
+    ],
+)
+def test_a_cursor_with_non_ascii_digits_is_a_400_on_polling(seq):
+    user = make_user_sync("ann")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user.token}")
+    response = client.get(POLL, {"topics": "room:a", "cursor": f"room:a@{seq}"})
+    assert response.status_code == 400
+    assert response.json()["code"] == codes.INVALID_CURSOR
+
+
+async def sse_answer(path: str, *headers: tuple[bytes, bytes]) -> tuple[int, dict]:
+    communicator = HttpCommunicator(application, "GET", path, headers=list(headers))
+    response = await communicator.get_response(timeout=5)
+    await communicator.wait(5)
+    return response["status"], json.loads(response["body"])
+
+
+@pytest.mark.parametrize(
+    "seq",
+    ["\N{SUPERSCRIPT TWO}", "\N{ARABIC-INDIC DIGIT THREE}", "\N{FULLWIDTH DIGIT ONE}"],
+)
+async def test_a_cursor_with_non_ascii_digits_is_a_400_on_sse(make_user, seq):
+    user = await make_user("ann")
+    token = (b"authorization", f"Token {user.token}".encode())
+    status, body = await sse_answer(
+        f"/realtime/sse/?topics=room:a&cursor={quote('room:a@' + seq)}", token
+    )
+    assert (status, body["code"]) == (400, codes.INVALID_CURSOR)
+
+
+@pytest.mark.parametrize("seq", ["\N{SUPERSCRIPT TWO}", "\N{SUPERSCRIPT ONE}"])
+async def test_a_last_event_id_with_non_ascii_digits_is_a_400(make_user, seq):
+    """Header bytes are read as Latin-1, where these digits live."""
+    user = await make_user("ann")
+    status, body = await sse_answer(
+        "/realtime/sse/?topics=room:a",
+        (b"authorization", f"Token {user.token}".encode()),
+        (b"last-event-id", f"room:a@{seq}".encode("latin-1")),
+    )
+    assert (status, body["code"]) == (400, codes.INVALID_CURSOR)
