@@ -178,6 +178,35 @@ def channel_layers_from_env() -> dict:
 
 CHANNEL_LAYERS = channel_layers_from_env()
 
+
+def caches_from_env() -> dict:
+    """Memory per process by default; with ``REDIS_URL``, Redis, so that what
+    is counted there (failed sign-ins) is counted once for every process."""
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "asgi"),
+            # Seconds before a stalled Redis fails a cache call (the sign-in
+            # throttle then lets the sign-in through) instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
+CACHES = caches_from_env()
+
+# Failed sign-ins are counted per client address and per username, on every
+# sign-in path (giftlists/signin.py); past the limit within the window, both are
+# refused until the window ends. 10 in 15 minutes: ample for a person who
+# mistypes, a few hundred guesses a day for a script.
+AUTHENTICATION_BACKENDS = ["giftlists.signin.ThrottledModelBackend"]
+SIGNIN_FAILURE_LIMIT = 10
+SIGNIN_FAILURE_WINDOW = 15 * 60
+
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
