@@ -342,7 +342,11 @@ LOGGING = {
         # Each of these would otherwise print through a handler of its own, twice,
         # or without the redaction: Django's console handler, the ASGI servers'.
         "django": _ONE_HANDLER,
+        # Django's own development server logs every request, query included,
+        # through a handler of its own.
+        "django.server": _ONE_HANDLER,
         "django.db.backends": {"level": "INFO"},
+        # daphne.access too (scripts/run_daphne.py logs daphne's access log).
         "daphne": _ONE_HANDLER,
         "uvicorn": _ONE_HANDLER,
         "uvicorn.error": _ONE_HANDLER,

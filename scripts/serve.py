@@ -12,6 +12,8 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     REALTIME_CHANNEL_LAYER  pubsub (default here) or core
     DJANGO_SECRET_KEY default: generated once into .secret_key (git-ignored)
     DATABASE_POOL_SIZE  PostgreSQL connections per process (default 20 here)
+    ACCESS_LOG        1: each server's access log, through the site's logging
+                      (credentials redacted); default off
 
 ``--skip-prepare`` only starts the servers (the benchmark prepares its own
 database); ``--app`` serves another ASGI application (the benchmark's floor).
@@ -100,15 +102,28 @@ def prepare(env: dict[str, str]) -> None:
         )
 
 
-def server_command(kind: str, app: str, host: str, port: int, workers: int) -> list:
+def access_log(env: dict[str, str]) -> bool:
+    """``ACCESS_LOG``: whether the servers write an access log (default off:
+    Django's request log and the realtime log lines say enough)."""
+    return env.get("ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def server_command(
+    kind: str, app: str, host: str, port: int, workers: int, env: dict[str, str]
+) -> list:
     """The command line of one server kind; daphne's is per process (``{fd}``)."""
     if kind == "uvicorn":
         return [
             PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port),
             "--workers", str(workers), *UVICORN_OPTIONS,
+            "--access-log" if access_log(env) else "--no-access-log",
         ]  # fmt: skip
     return [
-        PYTHON, "-m", "daphne", "--fd", "{fd}", "--proxy-headers",
+        # scripts/run_daphne.py: daphne, with its access log through logging.
+        PYTHON, "-m", "scripts.run_daphne", "--fd", "{fd}", "--proxy-headers",
+        # Verbosity 1 turns daphne's access log on, 0 off (and nothing else
+        # here: the site's LOGGING sets every level).
+        "-v", "1" if access_log(env) else "0",
         # Daphne closes WebSockets after a day by default; clients resume anyway,
         # but there is no reason to cut healthy connections.
         "--websocket_timeout", "-1", app,
@@ -123,7 +138,7 @@ UVICORN_OPTIONS = [
     "--ws-per-message-deflate", "false",
     # Channels' ProtocolTypeRouter has no lifespan handler.
     "--lifespan", "off",
-    "--no-access-log", "--proxy-headers",
+    "--proxy-headers",
     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN),
     "--backlog", str(BACKLOG),
 ]  # fmt: skip
@@ -141,7 +156,7 @@ def run_daphne(app: str, host: str, port: int, workers: int, env: dict) -> int:
     def start() -> subprocess.Popen:
         command = [
             part.replace("{fd}", str(fd))
-            for part in server_command("daphne", app, host, port, workers)
+            for part in server_command("daphne", app, host, port, workers, env)
         ]
         return subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=[fd])  # noqa: S603
 
@@ -193,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if kind == "daphne":
         return run_daphne(args.app, host, port, workers, env)
-    command = server_command(kind, args.app, host, port, workers)
+    command = server_command(kind, args.app, host, port, workers, env)
     os.chdir(ROOT)
     os.execve(command[0], command, env)  # noqa: S606
     return 0  # not reached
