@@ -1,8 +1,15 @@
 """daphne's command line, as ``make serve`` and the tests run daphne.
 
-Its access log is written through Python logging (logger ``daphne.access``),
-so the site's ``LOGGING`` formats it and redacts credentials from it; daphne
-writes it straight to stdout, around every filter.
+Two things differ from ``python -m daphne``:
+
+- its access log is written through Python logging (logger ``daphne.access``),
+  so the site's ``LOGGING`` formats it and redacts credentials from it;
+  daphne writes it straight to stdout, around every filter;
+- a connection that breaks the protocol, a frame over
+  ``--websocket-max-frame-size`` included, gets a close frame with its code
+  (1009 for that one) rather than a dropped TCP connection (autobahn's
+  ``failByDrop``): the client learns why, as uvicorn's clients do. The
+  refused frame's payload is read and discarded, never buffered.
 
 Usage: ``python -m scripts.run_daphne [daphne's options] config.asgi:application``
 """
@@ -38,11 +45,18 @@ class LoggedAccessLog(AccessLogGenerator):
 
 
 class Server(server.Server):
-    """daphne's server, with its access log (when on) through logging."""
+    """daphne's server, with its access log (when on) through logging, and
+    close frames for protocol failures."""
 
     def __init__(self, *args: Any, action_logger: Any = None, **kwargs: Any) -> None:
         logged = LoggedAccessLog() if action_logger is not None else None
         super().__init__(*args, action_logger=logged, **kwargs)
+
+    def listen_success(self, port: Any) -> None:
+        # run() has made the WebSocket factory by now, and no connection yet:
+        # each connection copies the factory's options when it opens.
+        self.ws_factory.setProtocolOptions(failByDrop=False)
+        super().listen_success(port)
 
 
 class CommandLineInterface(cli.CommandLineInterface):

@@ -14,6 +14,7 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     DATABASE_POOL_SIZE  PostgreSQL connections per process (default 20 here)
     ACCESS_LOG        1: each server's access log, through the site's logging
                       (credentials redacted); default off
+    WS_MAX_SIZE       largest WebSocket message the servers read (256 KiB)
 
 ``--skip-prepare`` only starts the servers (the benchmark prepares its own
 database); ``--app`` serves another ASGI application (the benchmark's floor).
@@ -42,6 +43,14 @@ GRACEFUL_SHUTDOWN = 10
 # Pending connections the kernel queues per listening socket: a reconnect storm
 # after a restart opens thousands at once.
 BACKLOG = 4096
+# The largest WebSocket message the servers read, in bytes. The site refuses
+# frames over REALTIME["MAX_MESSAGE_BYTES"] (64 KiB) with a message_too_large
+# error and keeps the connection; a frame over this is refused by the server
+# itself from its header (close 1009), before its payload is buffered. 4x the
+# site's limit: headroom for the friendly error, a 64th of uvicorn's default
+# (16 MiB) and a quarter of daphne's (1 MiB) that a client could make a process
+# hold per connection.
+WS_MAX_SIZE = 256 * 1024
 
 
 def secret_key() -> str:
@@ -102,6 +111,11 @@ def prepare(env: dict[str, str]) -> None:
         )
 
 
+def ws_max_size(env: dict[str, str]) -> int:
+    """``WS_MAX_SIZE``: the largest WebSocket message the servers read."""
+    return int(env.get("WS_MAX_SIZE", "").strip() or WS_MAX_SIZE)
+
+
 def access_log(env: dict[str, str]) -> bool:
     """``ACCESS_LOG``: whether the servers write an access log (default off:
     Django's request log and the realtime log lines say enough)."""
@@ -112,15 +126,17 @@ def server_command(
     kind: str, app: str, host: str, port: int, workers: int, env: dict[str, str]
 ) -> list:
     """The command line of one server kind; daphne's is per process (``{fd}``)."""
+    size = str(ws_max_size(env))
     if kind == "uvicorn":
         return [
             PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port),
-            "--workers", str(workers), *UVICORN_OPTIONS,
+            "--workers", str(workers), *UVICORN_OPTIONS, "--ws-max-size", size,
             "--access-log" if access_log(env) else "--no-access-log",
         ]  # fmt: skip
     return [
         # scripts/run_daphne.py: daphne, with its access log through logging.
         PYTHON, "-m", "scripts.run_daphne", "--fd", "{fd}", "--proxy-headers",
+        "--websocket-max-message-size", size, "--websocket-max-frame-size", size,
         # Verbosity 1 turns daphne's access log on, 0 off (and nothing else
         # here: the site's LOGGING sets every level).
         "-v", "1" if access_log(env) else "0",

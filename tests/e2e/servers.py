@@ -17,6 +17,8 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
+from scripts.serve import WS_MAX_SIZE
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -168,16 +170,19 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/"
 
     def command(self) -> list[str]:
+        # The servers' own frame limit, as make serve sets it.
+        size = str(WS_MAX_SIZE)
         if self.kind == "uvicorn":
             return [
                 PYTHON, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.port),
+                "--host", "127.0.0.1", "--port", str(self.port), "--ws-max-size", size,
                 *([] if self.access_log else ["--no-access-log"]), *self.args,
             ]  # fmt: skip
         # daphne as make serve runs it: its access log through logging.
         return [
             PYTHON, "-m", "scripts.run_daphne", "-b", "127.0.0.1",
-            "-p", str(self.port), *self.args, "config.asgi:application",
+            "-p", str(self.port), "--websocket-max-message-size", size,
+            "--websocket-max-frame-size", size, *self.args, "config.asgi:application",
         ]  # fmt: skip
 
     def environment(self) -> dict[str, str]:
