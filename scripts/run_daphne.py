@@ -1,10 +1,16 @@
 """daphne's command line, as ``make serve`` and the tests run daphne.
 
-Two things differ from ``python -m daphne``:
+Three things differ from ``python -m daphne``:
 
 - its access log is written through Python logging (logger ``daphne.access``),
   so the site's ``LOGGING`` formats it and redacts credentials from it;
   daphne writes it straight to stdout, around every filter;
+- proxy headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed only
+  from the proxies in ``DJANGO_TRUSTED_PROXIES`` (scripts/serve.py), as
+  uvicorn's ``--forwarded-allow-ips`` does: daphne's own ``--proxy-headers``
+  believes them from any client and takes the left-most address, the one the
+  client wrote, so a client could pass for 127.0.0.1. Do not combine it
+  with ``--proxy-headers``;
 - a connection that breaks the protocol, a frame over
   ``--websocket-max-frame-size`` included, gets a close frame with its code
   (1009 for that one) rather than a dropped TCP connection (autobahn's
@@ -15,12 +21,16 @@ Usage: ``python -m scripts.run_daphne [daphne's options] config.asgi:application
 """
 
 import logging
+import os
 import sys
 from typing import Any
 
 # First: daphne.server installs Twisted's asyncio reactor when imported.
 from daphne import cli, server
 from daphne.access import AccessLogGenerator
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from scripts.serve import trusted_proxies
 
 access_logger = logging.getLogger("daphne.access")
 
@@ -60,9 +70,17 @@ class Server(server.Server):
 
 
 class CommandLineInterface(cli.CommandLineInterface):
-    """daphne's command line with the server above."""
+    """daphne's command line with the server above, and the application
+    behind the trusted proxies' headers."""
 
     server_class = Server
+
+    def load_asgi_app(self, asgi_app_path: str) -> Any:
+        application = super().load_asgi_app(asgi_app_path)
+        proxies = trusted_proxies(os.environ)
+        if not proxies:
+            return application
+        return ProxyHeadersMiddleware(application, trusted_hosts=proxies)
 
 
 if __name__ == "__main__":

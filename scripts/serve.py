@@ -15,6 +15,8 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     ACCESS_LOG        1: each server's access log, through the site's logging
                       (credentials redacted); default off
     WS_MAX_SIZE       largest WebSocket message the servers read (256 KiB)
+    DJANGO_TRUSTED_PROXIES  addresses whose X-Forwarded-* headers are believed
+                      (default loopback; "none": no proxy)
 
 ``--skip-prepare`` only starts the servers (the benchmark prepares its own
 database); ``--app`` serves another ASGI application (the benchmark's floor).
@@ -51,6 +53,12 @@ BACKLOG = 4096
 # (16 MiB) and a quarter of daphne's (1 MiB) that a client could make a process
 # hold per connection.
 WS_MAX_SIZE = 256 * 1024
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, unless
+# DJANGO_TRUSTED_PROXIES says otherwise: loopback, where a proxy on the same
+# machine connects from. Believing none there would make every request look
+# local (and /metrics answers local clients); believing anyone lets a client
+# write its own address.
+TRUSTED_PROXIES = "127.0.0.1,::1"
 
 
 def secret_key() -> str:
@@ -111,6 +119,15 @@ def prepare(env: dict[str, str]) -> None:
         )
 
 
+def trusted_proxies(env: dict[str, str]) -> list[str]:
+    """``DJANGO_TRUSTED_PROXIES``: addresses or networks, comma-separated, whose
+    proxy headers are believed; ``none`` for no proxy; unset: loopback."""
+    value = env.get("DJANGO_TRUSTED_PROXIES", "").strip() or TRUSTED_PROXIES
+    if value.lower() == "none":
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def ws_max_size(env: dict[str, str]) -> int:
     """``WS_MAX_SIZE``: the largest WebSocket message the servers read."""
     return int(env.get("WS_MAX_SIZE", "").strip() or WS_MAX_SIZE)
@@ -126,16 +143,23 @@ def server_command(
     kind: str, app: str, host: str, port: int, workers: int, env: dict[str, str]
 ) -> list:
     """The command line of one server kind; daphne's is per process (``{fd}``)."""
-    size = str(ws_max_size(env))
+    size, proxies = str(ws_max_size(env)), trusted_proxies(env)
     if kind == "uvicorn":
         return [
             PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port),
             "--workers", str(workers), *UVICORN_OPTIONS, "--ws-max-size", size,
             "--access-log" if access_log(env) else "--no-access-log",
+            *(
+                ["--proxy-headers", "--forwarded-allow-ips", ",".join(proxies)]
+                if proxies
+                else ["--no-proxy-headers"]
+            ),
         ]  # fmt: skip
     return [
-        # scripts/run_daphne.py: daphne, with its access log through logging.
-        PYTHON, "-m", "scripts.run_daphne", "--fd", "{fd}", "--proxy-headers",
+        # scripts/run_daphne.py: daphne, with its access log through logging
+        # and proxy headers believed from DJANGO_TRUSTED_PROXIES only (daphne's
+        # own --proxy-headers believes any client).
+        PYTHON, "-m", "scripts.run_daphne", "--fd", "{fd}",
         "--websocket-max-message-size", size, "--websocket-max-frame-size", size,
         # Verbosity 1 turns daphne's access log on, 0 off (and nothing else
         # here: the site's LOGGING sets every level).
@@ -154,7 +178,6 @@ UVICORN_OPTIONS = [
     "--ws-per-message-deflate", "false",
     # Channels' ProtocolTypeRouter has no lifespan handler.
     "--lifespan", "off",
-    "--proxy-headers",
     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN),
     "--backlog", str(BACKLOG),
 ]  # fmt: skip

@@ -178,7 +178,8 @@ class Server:
                 "--host", "127.0.0.1", "--port", str(self.port), "--ws-max-size", size,
                 *([] if self.access_log else ["--no-access-log"]), *self.args,
             ]  # fmt: skip
-        # daphne as make serve runs it: its access log through logging.
+        # daphne as make serve runs it: its access log through logging, proxy
+        # headers from loopback only.
         return [
             PYTHON, "-m", "scripts.run_daphne", "-b", "127.0.0.1",
             "-p", str(self.port), "--websocket-max-message-size", size,

@@ -1,7 +1,8 @@
 """What uvicorn and daphne refuse themselves when scripts/serve.py launches them
 (as ``make serve`` does): WebSocket frames over their size limit, from the
-frame's header, before the payload is buffered. And what the site answers over
-their real sockets to a huge id and a lone surrogate."""
+frame's header, before the payload is buffered; proxy headers from anyone but
+the trusted proxies. And what the site answers over their real sockets to a
+huge id, a lone surrogate, an Origin of another scheme."""
 
 import json
 import os
@@ -9,9 +10,10 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from scripts.serve import WS_MAX_SIZE
 from tests.faults.rawws import TEXT, ClosedByServer, RawSocket
@@ -141,3 +143,52 @@ async def test_a_huge_id_and_a_lone_surrogate_get_one_small_error_each(served):
     assert pong["id"] == "after"  # open and answering: no 1011
     assert sum(map(len, replies)) < 1000
     await socket.close()
+
+
+# -- proxy headers ---------------------------------------------------------------
+
+
+def metrics_status(server: Served, forwarded_for: str | None = None) -> int:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return httpx.get(
+        f"{server.http_url}/metrics", headers=headers, timeout=10
+    ).status_code
+
+
+def test_metrics_answer_loopback_but_not_a_client_behind_a_loopback_proxy(served):
+    # The test connects from 127.0.0.1: to the server, a proxy on this machine.
+    assert metrics_status(served) == 200
+    # A proxy appends the address it saw; a client may have written its own
+    # "127.0.0.1" first: only the address the trusted proxy saw counts.
+    assert metrics_status(served, "127.0.0.1, 203.0.113.9") == 403
+    assert metrics_status(served, "203.0.113.9") == 403
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("trusted", ["none", "192.0.2.1"])
+def test_proxy_headers_from_an_untrusted_peer_are_ignored(
+    site, tmp_path, kind, trusted
+):
+    server = Served(
+        site, tmp_path / "server.log", kind, DJANGO_TRUSTED_PROXIES=trusted
+    ).start()
+    try:
+        # 127.0.0.1 is not a trusted proxy here: what it says of its client
+        # is ignored, and it is the client (a local one).
+        assert metrics_status(server, "203.0.113.9") == 200
+    finally:
+        server.stop()
+
+
+async def test_a_trusted_proxys_https_makes_the_https_origin_the_sockets_own(
+    served,
+):
+    token = Api.login(served.http_url, "bob").token
+    origin = f"https://127.0.0.1:{served.port}"
+    url = f"{served.ws_url}?token={token}"
+    tls = {"Origin": origin, "X-Forwarded-Proto": "https"}
+    async with connect(url, additional_headers=tls) as socket:
+        assert json.loads(await socket.recv())["type"] == "welcome"
+    with pytest.raises(InvalidStatus) as refused:  # no TLS said: http's origin
+        await connect(url, additional_headers={"Origin": origin})
+    assert refused.value.response.status_code == 403
