@@ -47,6 +47,27 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# DJANGO_SECURE=1: the site is served over HTTPS only (TLS ends in a proxy in
+# front; docs/deploy.md). What `manage.py check --deploy` asks of such a site.
+if env_bool("DJANGO_SECURE"):
+    SECURE_SSL_REDIRECT = True
+    # Load balancers and scrapers reach each process directly, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year: what browsers' preload lists require. Start lower the first time
+    # HTTPS is turned on (DJANGO_HSTS_SECONDS=3600): browsers remember it.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS") or 365 * 86400)
+    # Off where subdomains still serve plain HTTP; check --deploy then warns.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Lets the domain be submitted to browsers' preload lists (nothing is sent).
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# DJANGO_SECURE_PROXY_SSL_HEADER=1: believe "X-Forwarded-Proto: https" from any
+# client. Only where every request comes through a proxy that sets it; make
+# serve's servers already take the scheme from trusted proxies (deploy.md).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     # daphne first: its runserver serves ASGI (HTTP and WebSocket) in development.
     "daphne",
