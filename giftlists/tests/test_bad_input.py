@@ -90,7 +90,7 @@ def json_post(client: APIClient, path: str, body: str, method: str = "post"):
     [
         ("post", "/api/families/"),
         ("patch", "/api/families/{family}/"),
-        ("post", "/api/families/{family}/members/"),
+        ("post", "/api/families/{family}/invitations/"),
         ("post", "/api/gift-lists/"),
         ("patch", "/api/gift-lists/{list}/"),
         ("post", "/api/gifts/"),
