@@ -47,6 +47,27 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# DJANGO_SECURE=1: the site is served over HTTPS only (TLS ends in a proxy in
+# front; docs/deploy.md). What `manage.py check --deploy` asks of such a site.
+if env_bool("DJANGO_SECURE"):
+    SECURE_SSL_REDIRECT = True
+    # Load balancers and scrapers reach each process directly, over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year: what browsers' preload lists require. Start lower the first time
+    # HTTPS is turned on (DJANGO_HSTS_SECONDS=3600): browsers remember it.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS") or 365 * 86400)
+    # Off where subdomains still serve plain HTTP; check --deploy then warns.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Lets the domain be submitted to browsers' preload lists (nothing is sent).
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# DJANGO_SECURE_PROXY_SSL_HEADER=1: believe "X-Forwarded-Proto: https" from any
+# client. Only where every request comes through a proxy that sets it; make
+# serve's servers already take the scheme from trusted proxies (deploy.md).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     # daphne first: its runserver serves ASGI (HTTP and WebSocket) in development.
     "daphne",
@@ -178,6 +199,35 @@ def channel_layers_from_env() -> dict:
 
 CHANNEL_LAYERS = channel_layers_from_env()
 
+
+def caches_from_env() -> dict:
+    """Memory per process by default; with ``REDIS_URL``, Redis, so that what
+    is counted there (failed sign-ins) is counted once for every process."""
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "asgi"),
+            # Seconds before a stalled Redis fails a cache call (the sign-in
+            # throttle then lets the sign-in through) instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
+CACHES = caches_from_env()
+
+# Failed sign-ins are counted per client address and per username, on every
+# sign-in path (giftlists/signin.py); past the limit within the window, both are
+# refused until the window ends. 10 in 15 minutes: ample for a person who
+# mistypes, a few hundred guesses a day for a script.
+AUTHENTICATION_BACKENDS = ["giftlists.signin.ThrottledModelBackend"]
+SIGNIN_FAILURE_LIMIT = 10
+SIGNIN_FAILURE_WINDOW = 15 * 60
+
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
@@ -217,6 +267,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser lets deep nesting escape as a 500 (RecursionError); this
+    # one answers 400 past REALTIME["MAX_JSON_DEPTH"] levels, as the WebSocket.
+    "DEFAULT_PARSER_CLASSES": [
+        "realtime.transports.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     # 50 a page: a family's lists and a list's gifts fit on one page.
     "PAGE_SIZE": 50,
@@ -306,7 +363,11 @@ LOGGING = {
         # Each of these would otherwise print through a handler of its own, twice,
         # or without the redaction: Django's console handler, the ASGI servers'.
         "django": _ONE_HANDLER,
+        # Django's own development server logs every request, query included,
+        # through a handler of its own.
+        "django.server": _ONE_HANDLER,
         "django.db.backends": {"level": "INFO"},
+        # daphne.access too (scripts/run_daphne.py logs daphne's access log).
         "daphne": _ONE_HANDLER,
         "uvicorn": _ONE_HANDLER,
         "uvicorn.error": _ONE_HANDLER,

@@ -30,3 +30,7 @@ else:
 # layer around every test, which must not touch another run's keys.
 if "CONFIG" in CHANNEL_LAYERS["default"] and "REDIS_PREFIX" not in os.environ:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{os.getpid()}"
+
+# The cache stays in this process: tests clear it (sign-in throttle counts),
+# which on Redis would empty a database other runs share.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,13 +1,21 @@
 """URL routes: pages, the REST API, its schema and docs, the admin."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from giftlists.signin import SignInForm, obtain_auth_token
 
 urlpatterns = [
     path("", include("realtime.ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
+    # Django's login view, with a form that says when sign-ins are throttled.
+    path(
+        "accounts/login/",
+        LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,6 +17,10 @@ from django.utils.html import format_html
 from . import services
 from .models import Family, Gift, GiftList, Invitation, Membership
 from .pages import invitation_url
+from .signin import AdminSignInForm
+
+# The admin's login says when sign-ins are throttled, as the login page does.
+admin.site.login_form = AdminSignInForm
 
 
 class MembershipInline(admin.TabularInline):

@@ -5,6 +5,7 @@ request in the context; it then redacts per recipient itself. With a request,
 ``GiftSerializer`` redacts for the list's owner on its own.
 """
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,13 +17,30 @@ from .models import Family, Gift, GiftList, Membership
 from .redaction import is_list_owner, redact_gift_for_owner
 from .selectors import families_for, gift_lists_for
 
+#: An id as text (a path, a filter, a string in a body): ASCII digits only, as
+#: many as a 64-bit key has. ``int()`` and Django read other scripts' digits as
+#: numbers ("٣" is 3), so ``\d`` or ``isdigit()`` would let ``/api/gifts/٣/``
+#: name gift 3.
+ID_PATTERN = "[0-9]{1,19}"
+ASCII_ID = re.compile(ID_PATTERN)
+
 
 def _request_user(serializer_field: serializers.Field) -> Any:
     request = serializer_field.context.get("request")
     return getattr(request, "user", None)
 
 
-class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
+class AsciiIdField(serializers.PrimaryKeyRelatedField):
+    """A primary key given as a number or as ASCII digits: Django reads other
+    scripts' digits as numbers ("٣" is 3), which no client means by an id."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and ASCII_ID.fullmatch(data) is None:
+            self.fail("incorrect_type", data_type="str")
+        return super().to_internal_value(data)
+
+
+class VisibleFamilyField(AsciiIdField):
     """A family id that must name one of the requesting user's families."""
 
     def get_queryset(self) -> QuerySet[Family]:
@@ -32,7 +50,7 @@ class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
         return families_for(user).prefetch_related(None)
 
 
-class VisibleGiftListField(serializers.PrimaryKeyRelatedField):
+class VisibleGiftListField(AsciiIdField):
     """A gift-list id that must name a list of the requesting user's families."""
 
     def get_queryset(self) -> QuerySet[GiftList]:

@@ -24,6 +24,8 @@ from .models import Family, Gift, GiftList, Invitation
 from .pages import invitation_url
 from .permissions import IsListOwnerToEdit, IsListOwnerToEditGift
 from .serializers import (
+    ASCII_ID,
+    ID_PATTERN,
     FamilySerializer,
     GiftListSerializer,
     GiftSerializer,
@@ -57,6 +59,8 @@ def id_filter(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
+    if ASCII_ID.fullmatch(raw) is None:
+        raise serializers.ValidationError({name: ["A valid integer is required."]})
     field = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     try:
         return field.run_validation(raw)
@@ -82,6 +86,7 @@ class FamilyViewSet(
     serializer_class = FamilySerializer
     permission_classes = [IsAuthenticated]
     http_method_names = HTTP_METHODS
+    lookup_value_regex = ID_PATTERN
     queryset = Family.objects.none()
 
     def get_queryset(self) -> QuerySet[Family]:
@@ -209,6 +214,7 @@ class GiftListViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
     serializer_class = GiftListSerializer
     permission_classes = [IsAuthenticated, IsListOwnerToEdit]
     http_method_names = HTTP_METHODS
+    lookup_value_regex = ID_PATTERN
     queryset = GiftList.objects.none()
 
     def get_queryset(self) -> QuerySet[GiftList]:
@@ -256,6 +262,7 @@ class GiftViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
     serializer_class = GiftSerializer
     permission_classes = [IsAuthenticated, IsListOwnerToEditGift]
     http_method_names = HTTP_METHODS
+    lookup_value_regex = ID_PATTERN
     queryset = Gift.objects.none()
 
     def get_queryset(self) -> QuerySet[Gift]:

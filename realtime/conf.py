@@ -27,6 +27,19 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TOPICS_PER_CONNECTION": 100,
     # Largest accepted client frame, in bytes (64 KiB).
     "MAX_MESSAGE_BYTES": 64 * 1024,
+    # Deepest nesting of lists and objects accepted in a client's JSON (frames,
+    # and the realtime API's bodies). Python's parser recurses per level and
+    # fails near 1,000; no message of the protocol nests more than 3 levels,
+    # and 32 leaves room for client events' data.
+    "MAX_JSON_DEPTH": 32,
+    # Longest ``id`` a client message may carry, in characters (an integer
+    # id: its digits). Replies echo it, one error per refused topic, so an
+    # unbounded id multiplied the reply; a UUID is 36, 128 leaves room.
+    "MAX_MESSAGE_ID_CHARS": 128,
+    # Most topics one subscribe or unsubscribe may name. None: twice
+    # MAX_TOPICS_PER_CONNECTION, enough to resubscribe a full connection
+    # with repeats while bounding the one error each bad topic gets.
+    "MAX_TOPICS_PER_MESSAGE": None,
     # Token bucket per connection: sustained messages per second, and burst size.
     "RATE_LIMIT_PER_SECOND": 20.0,
     "RATE_LIMIT_BURST": 60,

@@ -12,6 +12,11 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     REALTIME_CHANNEL_LAYER  pubsub (default here) or core
     DJANGO_SECRET_KEY default: generated once into .secret_key (git-ignored)
     DATABASE_POOL_SIZE  PostgreSQL connections per process (default 20 here)
+    ACCESS_LOG        1: each server's access log, through the site's logging
+                      (credentials redacted); default off
+    WS_MAX_SIZE       largest WebSocket message the servers read (256 KiB)
+    DJANGO_TRUSTED_PROXIES  addresses whose X-Forwarded-* headers are believed
+                      (default loopback; "none": no proxy)
 
 ``--skip-prepare`` only starts the servers (the benchmark prepares its own
 database); ``--app`` serves another ASGI application (the benchmark's floor).
@@ -40,6 +45,20 @@ GRACEFUL_SHUTDOWN = 10
 # Pending connections the kernel queues per listening socket: a reconnect storm
 # after a restart opens thousands at once.
 BACKLOG = 4096
+# The largest WebSocket message the servers read, in bytes. The site refuses
+# frames over REALTIME["MAX_MESSAGE_BYTES"] (64 KiB) with a message_too_large
+# error and keeps the connection; a frame over this is refused by the server
+# itself from its header (close 1009), before its payload is buffered. 4x the
+# site's limit: headroom for the friendly error, a 64th of uvicorn's default
+# (16 MiB) and a quarter of daphne's (1 MiB) that a client could make a process
+# hold per connection.
+WS_MAX_SIZE = 256 * 1024
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, unless
+# DJANGO_TRUSTED_PROXIES says otherwise: loopback, where a proxy on the same
+# machine connects from. Believing none there would make every request look
+# local (and /metrics answers local clients); believing anyone lets a client
+# write its own address.
+TRUSTED_PROXIES = "127.0.0.1,::1"
 
 
 def secret_key() -> str:
@@ -100,15 +119,51 @@ def prepare(env: dict[str, str]) -> None:
         )
 
 
-def server_command(kind: str, app: str, host: str, port: int, workers: int) -> list:
+def trusted_proxies(env: dict[str, str]) -> list[str]:
+    """``DJANGO_TRUSTED_PROXIES``: addresses or networks, comma-separated, whose
+    proxy headers are believed; ``none`` for no proxy; unset: loopback."""
+    value = env.get("DJANGO_TRUSTED_PROXIES", "").strip() or TRUSTED_PROXIES
+    if value.lower() == "none":
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def ws_max_size(env: dict[str, str]) -> int:
+    """``WS_MAX_SIZE``: the largest WebSocket message the servers read."""
+    return int(env.get("WS_MAX_SIZE", "").strip() or WS_MAX_SIZE)
+
+
+def access_log(env: dict[str, str]) -> bool:
+    """``ACCESS_LOG``: whether the servers write an access log (default off:
+    Django's request log and the realtime log lines say enough)."""
+    return env.get("ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def server_command(
+    kind: str, app: str, host: str, port: int, workers: int, env: dict[str, str]
+) -> list:
     """The command line of one server kind; daphne's is per process (``{fd}``)."""
+    size, proxies = str(ws_max_size(env)), trusted_proxies(env)
     if kind == "uvicorn":
         return [
             PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port),
-            "--workers", str(workers), *UVICORN_OPTIONS,
+            "--workers", str(workers), *UVICORN_OPTIONS, "--ws-max-size", size,
+            "--access-log" if access_log(env) else "--no-access-log",
+            *(
+                ["--proxy-headers", "--forwarded-allow-ips", ",".join(proxies)]
+                if proxies
+                else ["--no-proxy-headers"]
+            ),
         ]  # fmt: skip
     return [
-        PYTHON, "-m", "daphne", "--fd", "{fd}", "--proxy-headers",
+        # scripts/run_daphne.py: daphne, with its access log through logging
+        # and proxy headers believed from DJANGO_TRUSTED_PROXIES only (daphne's
+        # own --proxy-headers believes any client).
+        PYTHON, "-m", "scripts.run_daphne", "--fd", "{fd}",
+        "--websocket-max-message-size", size, "--websocket-max-frame-size", size,
+        # Verbosity 1 turns daphne's access log on, 0 off (and nothing else
+        # here: the site's LOGGING sets every level).
+        "-v", "1" if access_log(env) else "0",
         # Daphne closes WebSockets after a day by default; clients resume anyway,
         # but there is no reason to cut healthy connections.
         "--websocket_timeout", "-1", app,
@@ -123,7 +178,6 @@ UVICORN_OPTIONS = [
     "--ws-per-message-deflate", "false",
     # Channels' ProtocolTypeRouter has no lifespan handler.
     "--lifespan", "off",
-    "--no-access-log", "--proxy-headers",
     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN),
     "--backlog", str(BACKLOG),
 ]  # fmt: skip
@@ -141,7 +195,7 @@ def run_daphne(app: str, host: str, port: int, workers: int, env: dict) -> int:
     def start() -> subprocess.Popen:
         command = [
             part.replace("{fd}", str(fd))
-            for part in server_command("daphne", app, host, port, workers)
+            for part in server_command("daphne", app, host, port, workers, env)
         ]
         return subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=[fd])  # noqa: S603
 
@@ -193,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if kind == "daphne":
         return run_daphne(args.app, host, port, workers, env)
-    command = server_command(kind, args.app, host, port, workers)
+    command = server_command(kind, args.app, host, port, workers, env)
     os.chdir(ROOT)
     os.execve(command[0], command, env)  # noqa: S606
     return 0  # not reached

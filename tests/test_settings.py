@@ -140,3 +140,94 @@ def test_realtime_and_logging_knobs_come_from_the_environment():
     assert disabled["realtime"]["AUTODISCOVER"] is False
     assert found["log_format"] == "json"  # DEBUG off: logs for collectors
     assert loaded(DJANGO_DEBUG="1")["log_format"] == "text"
+
+
+# What a production site behind a TLS-terminating proxy sets (docs/deploy.md).
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "dGVzdC1vbmx5LXNlY3JldC1rZXktZm9yLWNoZWNrLWRlcGxveS0xMjM0NTY3",
+    "DJANGO_ALLOWED_HOSTS": "gifts.example.com",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://gifts.example.com",
+    "DATABASE_URL": "postgres://app:secret@db.example:5432/gifts",
+    "REDIS_URL": "redis://cache.example:6379/0",
+    "DJANGO_SECURE": "1",
+}
+
+PRINT_SECURITY = """
+import json
+from config import settings as s
+names = ["SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT", "SESSION_COOKIE_SECURE",
+         "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+         "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER"]
+print(json.dumps({name: getattr(s, name, None) for name in names}))
+"""
+
+
+def run_with(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``python *args`` in the repository with only ``env`` of the site's
+    variables set."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "REALTIME_"))
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def check_deploy(**env: str) -> subprocess.CompletedProcess:
+    return run_with(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **env
+    )
+
+
+def security_settings(**env: str) -> dict:
+    result = run_with(["-c", PRINT_SECURITY], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_production_configuration_passes_check_deploy_without_a_warning():
+    result = check_deploy(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_without_django_secure_check_deploy_asks_for_https():
+    result = check_deploy(**(PRODUCTION | {"DJANGO_SECURE": ""}))
+    assert result.returncode != 0
+    for check in ("W004", "W008", "W012", "W016"):  # HSTS, redirect, cookies
+        assert f"security.{check}" in result.stderr
+
+
+def test_django_secure_turns_on_https_and_leaves_health_checks_on_http():
+    assert security_settings(**PRODUCTION) == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$", "^metrics$"],
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 365 * 86400,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+def test_the_https_switches_can_each_be_turned_down():
+    found = security_settings(
+        **PRODUCTION,
+        DJANGO_HSTS_SECONDS="3600",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="0",
+        DJANGO_HSTS_PRELOAD="0",
+        DJANGO_SECURE_PROXY_SSL_HEADER="1",
+    )
+    assert found["SECURE_HSTS_SECONDS"] == 3600
+    assert not found["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+    assert not found["SECURE_HSTS_PRELOAD"]
+    assert found["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]

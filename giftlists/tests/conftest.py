@@ -22,6 +22,13 @@ User = get_user_model()
 
 
 @pytest.fixture(autouse=True)
+def no_sign_in_failures_counted():
+    """Every test signs in from 127.0.0.1: start each with no failures counted
+    (the test settings keep the cache in this process)."""
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hash passwords cheaply: tests create many users, none needs real security."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,7 @@ from realtime.auth.drf import RealtimeAuthMixin
 from realtime.auth.tickets import issue_ticket
 from realtime.conf import realtime_settings
 from realtime.ops.openapi import extend_schema, inline_serializer
+from realtime.transports.parsers import PARSER_CLASSES
 
 
 def binding_of(request: Request) -> Binding:
@@ -21,6 +22,8 @@ def binding_of(request: Request) -> Binding:
 
 class TicketView(RealtimeAuthMixin, APIView):
     """Issue a single-use ticket to put in ``/ws/?token=`` instead of a token."""
+
+    parser_classes = PARSER_CLASSES
 
     @extend_schema(
         request=None,

@@ -8,13 +8,16 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 @register(Tags.security)
 def check_allowed_hosts(app_configs: Any, **kwargs: Any) -> list[Error]:
-    """realtime.E001: a wildcard host disables the WebSocket Origin check."""
+    """realtime.E001: a wildcard host accepts any ``Host``, and the WebSocket
+    Origin check compares the Origin with the ``Host`` a request names."""
     if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
         return [
             Error(
                 "ALLOWED_HOSTS contains '*' with DEBUG off.",
-                hint="Any site could open WebSockets with your users' cookies "
-                "(the Origin check trusts ALLOWED_HOSTS). List your hosts.",
+                hint="Every request's Host header would be believed, on every "
+                "transport, and the WebSocket Origin check compares the Origin "
+                "with that Host (a site whose name resolves to your server "
+                "would pass it). List your hosts.",
                 id="realtime.E001",
             )
         ]

@@ -31,4 +31,26 @@ except ImportError:  # pragma: no cover - exercised by installs without the extr
         return lambda view: view
 
 
+try:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+    from drf_spectacular.plumbing import build_bearer_security_scheme_object
+except ImportError:  # pragma: no cover - exercised by installs without the extra
+    pass
+else:
+
+    class RealtimeTokenScheme(OpenApiAuthenticationExtension):
+        """``Authorization: Token <token>`` of the realtime API views, described
+        as DRF's token authentication is."""
+
+        target_class = "realtime.auth.drf.RealtimeTokenAuthentication"
+        name = "realtimeTokenAuth"
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+            from realtime.auth.drf import TOKEN_KEYWORD
+
+            return build_bearer_security_scheme_object(
+                header_name="Authorization", token_prefix=TOKEN_KEYWORD
+            )
+
+
 __all__ = ["OpenApiParameter", "OpenApiTypes", "extend_schema", "inline_serializer"]

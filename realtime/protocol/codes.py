@@ -24,6 +24,7 @@ UNAVAILABLE = "unavailable"  # the channel layer refused; then close 1011
 MISSING_TOPICS = "missing_topics"
 INVALID_CURSOR = "invalid_cursor"
 METHOD_NOT_ALLOWED = "method_not_allowed"
+DISALLOWED_HOST = "disallowed_host"  # the Host is not in ALLOWED_HOSTS (400)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ USER_GROUP_PREFIX = "rt-user."
 # named by a digest under a prefix the plain form can never produce.
 MAX_GROUP_NAME = 99
 HASHED_GROUP_PREFIX = "rt-h."
+# A seq in cursor text: ASCII digits only (str.isdigit() takes "²" and "٣", and
+# int() reads "٣" as 3), at most 18 of them so it fits a 64-bit integer.
+SEQ_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 class InvalidTopic(ValueError):
@@ -87,7 +90,7 @@ def parse_cursor(text: str) -> dict[str, int]:
         topic, sep, seq_text = part.strip().rpartition("@")
         if not sep or not is_valid_topic(topic):
             raise InvalidCursor(f"{part.strip()!r} is not topic@seq")
-        if not seq_text.isdigit() or len(seq_text) > 18:
+        if SEQ_PATTERN.fullmatch(seq_text) is None:
             raise InvalidCursor(f"{part.strip()!r}: seq must be a non-negative integer")
         if topic in positions:
             raise InvalidCursor(f"topic {topic!r} appears twice in the cursor")

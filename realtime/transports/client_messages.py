@@ -2,11 +2,10 @@
 message type (PROTOCOL.md section 2). Anything wrong is a :class:`ClientError`
 with the protocol's error code, never an exception that escapes."""
 
-import json
 from typing import Any
 
 from realtime.conf import realtime_settings
-from realtime.protocol import codes
+from realtime.protocol import codes, json_input
 
 # The client messages, and those answered before authentication.
 AUTH, SUBSCRIBE, UNSUBSCRIBE, PING = "auth", "subscribe", "unsubscribe", "ping"
@@ -25,7 +24,8 @@ class ClientError(Exception):
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
-    """The JSON object of a frame, within the size limit."""
+    """The JSON object of a frame, within the size and depth limits, holding
+    only text that can be written back (no lone surrogates)."""
     limit = realtime_settings.MAX_MESSAGE_BYTES
     if text_data is None:
         if bytes_data is not None and len(bytes_data) > limit:
@@ -41,8 +41,10 @@ def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, An
             codes.MESSAGE_TOO_LARGE, f"frames are limited to {limit} bytes"
         )
     try:
-        message = json.loads(text_data)
-    except (ValueError, RecursionError):
+        message = json_input.loads(text_data, realtime_settings.MAX_JSON_DEPTH)
+    except json_input.JsonRefused as refused:
+        raise ClientError(codes.INVALID_JSON, str(refused)) from None
+    except ValueError:
         raise ClientError(codes.INVALID_JSON, "the frame is not valid JSON") from None
     if not isinstance(message, dict):
         raise ClientError(codes.INVALID_JSON, "a message must be a JSON object")
@@ -64,20 +66,43 @@ def message_type(message: dict[str, Any], signed_in: bool) -> str:
 
 
 def message_id(message: dict[str, Any]) -> str | int | None:
-    """The ``id`` a reply echoes: a string or an integer, if any."""
+    """The ``id`` a reply echoes: a string or an integer, if any, no longer
+    than ``MAX_MESSAGE_ID_CHARS``. A longer one is refused without an echo:
+    every reply to the message (one error per refused topic) would repeat it."""
     value = message.get("id")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ClientError(codes.INVALID_MESSAGE, "id must be a string or an integer")
+    limit = realtime_settings.MAX_MESSAGE_ID_CHARS
+    if len(value if isinstance(value, str) else str(value)) > limit:
+        raise ClientError(
+            codes.INVALID_MESSAGE, f"id must be at most {limit} characters long"
+        )
     return value
 
 
+def topics_per_message() -> int:
+    """The most topics one message may name (``MAX_TOPICS_PER_MESSAGE``, by
+    default twice ``MAX_TOPICS_PER_CONNECTION``)."""
+    limit = realtime_settings.MAX_TOPICS_PER_MESSAGE
+    if limit is None:
+        limit = 2 * realtime_settings.MAX_TOPICS_PER_CONNECTION
+    return limit
+
+
 def topic_list(message: dict[str, Any]) -> list[str]:
-    """``topics``: a list of strings, repeats dropped, order kept."""
+    """``topics``: a list of strings, repeats dropped, order kept, no longer
+    than :func:`topics_per_message`. A longer list is refused with one error
+    rather than answered with one per topic."""
     topics = message.get("topics")
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ClientError(codes.INVALID_MESSAGE, "topics must be a list of strings")
+    limit = topics_per_message()
+    if len(topics) > limit:
+        raise ClientError(
+            codes.TOO_MANY_TOPICS, f"a message may name at most {limit} topics"
+        )
     return list(dict.fromkeys(topics))
 
 

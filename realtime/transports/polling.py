@@ -23,10 +23,13 @@ from realtime.transports.http import (
     parse_topics,
     unauthenticated,
 )
+from realtime.transports.parsers import PARSER_CLASSES
 
 
 class EventsView(RealtimeAuthMixin, APIView):
     """The events after a cursor that the user may see, and the next cursor."""
+
+    parser_classes = PARSER_CLASSES
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)

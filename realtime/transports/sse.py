@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
+from realtime.auth.hosts import refused_host
 from realtime.conf import realtime_settings
 from realtime.protocol import codes
 from realtime.protocol.codes import Close
@@ -112,6 +113,12 @@ class SseConsumer(AsyncHttpConsumer):
     # -- the request ---------------------------------------------------------
 
     async def handle(self, body: bytes) -> None:
+        if refused_host(self.scope) is not None:
+            # What Django answers any other request whose Host it refuses.
+            await self.refuse(
+                Refusal(400, codes.DISALLOWED_HOST, "the Host header is not allowed")
+            )
+            return
         try:
             if self.scope["method"] != "GET":
                 raise Refusal(405, codes.METHOD_NOT_ALLOWED, "only GET opens a stream")

@@ -3,6 +3,7 @@ seeded, and daphne (or uvicorn) processes serving it on free loopback ports.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import httpx
+
+from scripts.serve import WS_MAX_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -139,6 +142,9 @@ def prepared_site(
 class Server:
     """One ASGI server process on a free port."""
 
+    # Answered once the site is loaded (any status will do).
+    ready_path = "/accounts/login/"
+
     def __init__(
         self,
         site: Site,
@@ -164,28 +170,36 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/"
 
     def command(self) -> list[str]:
+        # The servers' own frame limit, as make serve sets it.
+        size = str(WS_MAX_SIZE)
         if self.kind == "uvicorn":
             return [
                 PYTHON, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.port),
+                "--host", "127.0.0.1", "--port", str(self.port), "--ws-max-size", size,
                 *([] if self.access_log else ["--no-access-log"]), *self.args,
             ]  # fmt: skip
+        # daphne as make serve runs it: its access log through logging, proxy
+        # headers from loopback only.
         return [
-            PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-            *self.args, "config.asgi:application",
+            PYTHON, "-m", "scripts.run_daphne", "-b", "127.0.0.1",
+            "-p", str(self.port), "--websocket-max-message-size", size,
+            "--websocket-max-frame-size", size, *self.args, "config.asgi:application",
         ]  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        return self.site.env()
 
     def start(self) -> "Server":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.site.env(), stdout=log, stderr=log
+            self.command(), cwd=ROOT, env=self.environment(), stdout=log, stderr=log
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
             with suppress(httpx.HTTPError):
-                if httpx.get(f"{self.http_url}/accounts/login/", timeout=2).status_code:
+                if httpx.get(self.http_url + self.ready_path, timeout=2).status_code:
                     return self
             time.sleep(0.2)
         raise RuntimeError(
@@ -209,3 +223,50 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+class Served(Server):
+    """``scripts/serve.py``, what ``make serve`` runs, serving a site: DEBUG off,
+    JSON logs, one process of ``kind`` on a free port, ``env`` on top."""
+
+    def __init__(
+        self, site: Site, log_path: Path, kind: str = "uvicorn", **env: str
+    ) -> None:
+        super().__init__(site, log_path, kind=kind)
+        self.extra_env = env
+
+    # Pages need collected static files with DEBUG off; /healthz does not.
+    ready_path = "/healthz"
+
+    def command(self) -> list[str]:
+        return [PYTHON, "scripts/serve.py", "--skip-prepare"]
+
+    def environment(self) -> dict[str, str]:
+        env = self.site.env()
+        env.update(
+            ASGI_SERVER=self.kind,
+            WEB_CONCURRENCY="1",
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            # Empty, not absent: serve.py would default to the local Redis.
+            REDIS_URL=self.site.redis or "",
+            **self.extra_env,
+        )
+        return env
+
+    def server_pids(self) -> list[int]:
+        """The processes that serve requests: serve.py itself for uvicorn (it
+        becomes uvicorn), its children for daphne."""
+        pid = self.process.pid
+        with suppress(OSError):
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if children:
+                return [int(child) for child in children]
+        return [pid]
+
+    def stop(self) -> None:
+        servers = self.server_pids() if self.process else []
+        super().stop()
+        for pid in servers:  # daphne's, should serve.py have been killed
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
