@@ -107,7 +107,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif (user := credentials.session_user(self.scope)) is not None:
             key = getattr(self.scope.get("session"), "session_key", None)
             await self.sign_in(Authenticated(user, Binding(session_key=key)), None)
-        else:
+        elif await self.session.count_anonymous():
             self.auth_timer = asyncio.create_task(self.expire_unauthenticated())
 
     async def disconnect(self, code: int) -> None:
