@@ -14,11 +14,17 @@ REAUTHORIZE = "realtime.reauthorize"
 CONTROL_GROUP = "rt-control"
 
 
-def event_message(topic: str, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def event_message(
+    topic: str, views: dict[str, dict[str, Any]], echo_to: str | None = None
+) -> dict[str, Any]:
     """The layer message carrying one logged change of a topic: ``views`` maps
     each view that shows it ("" for the single view) to its envelope there,
-    with that view's seq. A view that does not show it is absent."""
-    return {"type": EVENT, "topic": topic, "views": views}
+    with that view's seq. A view that does not show it is absent. ``echo_to``
+    names the connection whose request made the change, if it said so."""
+    message = {"type": EVENT, "topic": topic, "views": views}
+    if echo_to is not None:
+        message["echo_to"] = echo_to
+    return message
 
 
 def reauthorize_message(

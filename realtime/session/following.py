@@ -250,4 +250,4 @@ class Following:
 
     async def in_order(self, message: dict[str, Any]) -> tuple[dict[str, Any], ...]:
         """The events a live change brings, in order (see :func:`in_order`)."""
-        return await in_order(self.subscriptions, message)
+        return await in_order(self.subscriptions, message, self.connection_id)

@@ -134,8 +134,8 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
         assert connected
         clients.append(client)
         if user is not None and path is None:
-            welcome = await client.receive()
-            assert welcome["type"] == "welcome"
+            client.welcome = await client.receive()  # its connection_id, for echoes
+            assert client.welcome["type"] == "welcome"
         return client
 
     yield _connect
