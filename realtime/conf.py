@@ -45,6 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_BURST": 60,
     # Messages refused for rate in a row before the connection is closed (4429).
     "RATE_LIMIT_CLOSE_AFTER": 50,
+    # Largest "data" of a client event, in bytes once encoded (PROTOCOL.md
+    # section 7: 4 KiB): a typing indicator needs a few dozen.
+    "MAX_CLIENT_EVENT_BYTES": 4096,
+    # Client events one connection may send: sustained per second, and burst.
+    # A typing indicator every second or two stays far below it.
+    "CLIENT_EVENTS_PER_SECOND": 5.0,
+    "CLIENT_EVENTS_BURST": 10,
     # Dotted path of ``token -> user or None`` for API tokens: ``?token=``, the
     # ``auth`` message and ``Authorization: Token`` on SSE and polling. The
     # default takes DRF tokens (rest_framework.authtoken); connection tickets

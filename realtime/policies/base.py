@@ -33,9 +33,28 @@ class TopicPolicy:
     #: to one re-checks the open subscriptions it may affect.
     depends_on: Iterable[Any] = ()
 
+    #: Client events a follower may send to the others (PROTOCOL.md section
+    #: 7), by name; none unless a policy lists them.
+    client_events: Iterable[str] = ()
+
     def has_permission(self, user: Any, identifier: str) -> bool:
         """Whether the (authenticated, active) user may follow the topic."""
         return False
+
+    def allows_client_event(
+        self, user: Any, identifier: str, event: str, view: str | None
+    ) -> bool:
+        """Whether this follower may send the client event ``event``. Pure, no
+        database: it runs for every event sent. By default: any name in
+        ``client_events``."""
+        return event in self.client_events
+
+    def client_event_views(
+        self, event: str, sender_view: str | None
+    ) -> Iterable[str | None]:
+        """The views whose followers receive a client event (a subset of
+        ``views``); by default all of them."""
+        return self.views
 
     def view(self, user: Any, identifier: str) -> str | None:
         """The follower's view of the topic: one of ``views``, computed once

@@ -6,6 +6,9 @@ from typing import Any
 # A committed event for a topic's group, as each view that shows it shows it;
 # every process's hub receives it once.
 EVENT = "realtime.event"
+# A client event for a topic's group: not logged, delivered once by every
+# process's hub to the followers whose view may see it, but its sender.
+CLIENT_EVENT = "realtime.client_event"
 # Re-check grants: sent to one user's group (``users``), or to every hub's
 # control group (``resource_types``: every follower of those topics).
 REAUTHORIZE = "realtime.reauthorize"
@@ -40,3 +43,25 @@ def reauthorize_message(
     if resource_types:
         message["resource_types"] = resource_types
     return message
+
+
+def client_event_message(
+    *,
+    topic: str,
+    event: str,
+    data: dict[str, Any],
+    user_id: str,
+    sender: str,
+    views: list[str],
+) -> dict[str, Any]:
+    """The layer message carrying one client event: ``views`` are the view
+    names that may see it, ``sender`` the connection that sent it."""
+    return {
+        "type": CLIENT_EVENT,
+        "topic": topic,
+        "event": event,
+        "data": data,
+        "user_id": user_id,
+        "sender": sender,
+        "views": views,
+    }

@@ -30,6 +30,7 @@ from realtime.protocol.codes import Close
 from realtime.protocol.topics import user_group_name
 from realtime.publishing.sending import remember_server_loop
 from realtime.session.access import Access
+from realtime.session.client_events import ClientEvents
 from realtime.session.following import Following
 from realtime.session.outbox import KEEPALIVE, MESSAGE, Outbox
 from realtime.session.subscriptions import Subscription
@@ -65,7 +66,7 @@ class Transport(Protocol):
         """End the connection's task now, without waiting for the client."""
 
 
-class Session(Following, Access):
+class Session(Following, Access, ClientEvents):
     """The server side of one client connection."""
 
     def __init__(self, transport: Transport, layer: Any, *, capped: bool) -> None:

@@ -26,6 +26,10 @@ class RoomPolicy(TopicPolicy):
 
     allow_staff = True
     views = ("vip", "plain")
+    client_events = ("typing", "plotting")
+
+    def client_event_views(self, event: str, sender_view: Any) -> tuple[str, ...]:
+        return ("vip",) if event == "plotting" else self.views
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         return not identifier.startswith("closed")

@@ -20,11 +20,10 @@ from realtime.auth.limits import TokenBucket
 from realtime.conf import realtime_settings
 from realtime.hub.watch import watch_for
 from realtime.protocol import codes, messages
-from realtime.protocol.codes import Close
+from realtime.protocol.codes import ClientError, Close
 from realtime.protocol.messages import encode
 from realtime.session.session import Session
 from realtime.transports import client_messages as client
-from realtime.transports.client_messages import ClientError
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +199,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await session.subscribe(topics, since, message_id)
         elif kind == client.UNSUBSCRIBE:
             await session.unsubscribe(client.topic_list(message), message_id)
+        elif kind == client.PUBLISH:
+            await session.send_client_event(client.client_event(message), message_id)
         else:
             found = await credentials.authenticate_token(client.token_of(message))
             if found is not None and session.user is not None:
