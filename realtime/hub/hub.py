@@ -43,6 +43,9 @@ class Member(Protocol):
     def push_client_event(self, message: dict[str, Any]) -> None:
         """Take a client event of a followed topic; must not block or raise."""
 
+    def push_presence(self, message: dict[str, Any]) -> None:
+        """Take a presence change of a followed topic; must not block or raise."""
+
     def follows_any(self, resource_types: frozenset[str]) -> bool:
         """Whether it follows a topic of one of these resource types."""
 
@@ -233,13 +236,14 @@ class Hub:
             except Exception:
                 logger.exception("A session refused an event of %s", message["topic"])
 
-    def deliver_client_event(self, message: dict[str, Any]) -> None:
-        """Hand a client event to every local follower of its topic."""
+    def deliver_to_followers(self, message: dict[str, Any], method: str) -> None:
+        """Hand a client event or a presence change to every local follower of
+        its topic."""
         for member in tuple(self.followers.get(message["topic"], ())):
             try:
-                member.push_client_event(message)
+                getattr(member, method)(message)
             except Exception:
-                logger.exception("A session refused a client event")
+                logger.exception("A session refused a %s", message["type"])
 
     def reauthorize(self, message: dict[str, Any]) -> None:
         """Ask the sessions following the message's resource types to re-check."""
@@ -273,7 +277,9 @@ class Hub:
             if kind == layer_messages.EVENT:
                 self.deliver(message)
             elif kind == layer_messages.CLIENT_EVENT:
-                self.deliver_client_event(message)
+                self.deliver_to_followers(message, "push_client_event")
+            elif kind == layer_messages.PRESENCE:
+                self.deliver_to_followers(message, "push_presence")
             elif kind == layer_messages.REAUTHORIZE:
                 self.reauthorize(message)
 

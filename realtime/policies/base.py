@@ -37,6 +37,10 @@ class TopicPolicy:
     #: 7), by name; none unless a policy lists them.
     client_events: Iterable[str] = ()
 
+    #: Whether followers of this type's topics are shown present to each
+    #: other (PROTOCOL.md section 7). Off: presence costs nothing.
+    presence: bool = False
+
     def has_permission(self, user: Any, identifier: str) -> bool:
         """Whether the (authenticated, active) user may follow the topic."""
         return False
@@ -48,6 +52,20 @@ class TopicPolicy:
         database: it runs for every event sent. By default: any name in
         ``client_events``."""
         return event in self.client_events
+
+    def presence_meta(self, user: Any) -> dict[str, Any]:
+        """What a present user's entry shows besides ``user_id`` and
+        ``connections``: ``name`` (the display name), and whatever a policy
+        adds. Called once per connection that joins; may not query."""
+        full_name = getattr(user, "get_full_name", lambda: "")()
+        return {"name": full_name or user.get_username()}
+
+    def present_presence(
+        self, entry: dict[str, Any], view: str | None
+    ) -> dict[str, Any] | None:
+        """A presence entry as this view shows it (a copy if changed), or None
+        to hide it. Pure."""
+        return entry
 
     def client_event_views(
         self, event: str, sender_view: str | None

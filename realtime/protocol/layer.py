@@ -9,6 +9,9 @@ EVENT = "realtime.event"
 # A client event for a topic's group: not logged, delivered once by every
 # process's hub to the followers whose view may see it, but its sender.
 CLIENT_EVENT = "realtime.client_event"
+# A user's first connection arrived in a topic, or their last one left,
+# anywhere: every process's hub tells its followers (presence_diff).
+PRESENCE = "realtime.presence"
 # Re-check grants: sent to one user's group (``users``), or to every hub's
 # control group (``resource_types``: every follower of those topics).
 REAUTHORIZE = "realtime.reauthorize"
@@ -65,3 +68,17 @@ def client_event_message(
         "sender": sender,
         "views": views,
     }
+
+
+def presence_message(
+    topic: str,
+    joins: dict[str, Any],
+    leaves: dict[str, Any],
+    sender: str | None = None,
+) -> dict[str, Any]:
+    """The layer message of a presence change: entries by user id; ``sender``
+    is the connection whose arrival it announces (it knows already)."""
+    message = {"type": PRESENCE, "topic": topic, "joins": joins, "leaves": leaves}
+    if sender is not None:
+        message["sender"] = sender
+    return message

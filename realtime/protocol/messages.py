@@ -88,3 +88,15 @@ def client_event(
         "data": data,
         "user_id": user_id,
     }
+
+
+def presence_state(topic: str, present: dict[str, Any]) -> dict[str, Any]:
+    """Everyone present in a topic, by user id, as this follower may see them."""
+    return {"type": "presence_state", "topic": topic, "present": present}
+
+
+def presence_diff(
+    topic: str, joins: dict[str, Any], leaves: dict[str, Any]
+) -> dict[str, Any]:
+    """Who arrived and who left, by user id, as this follower may see them."""
+    return {"type": "presence_diff", "topic": topic, "joins": joins, "leaves": leaves}

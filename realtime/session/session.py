@@ -33,6 +33,7 @@ from realtime.session.access import Access
 from realtime.session.client_events import ClientEvents
 from realtime.session.following import Following
 from realtime.session.outbox import KEEPALIVE, MESSAGE, Outbox
+from realtime.session.presence import Presence
 from realtime.session.subscriptions import Subscription
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class Transport(Protocol):
         """End the connection's task now, without waiting for the client."""
 
 
-class Session(Following, Access, ClientEvents):
+class Session(Following, Access, ClientEvents, Presence):
     """The server side of one client connection."""
 
     def __init__(self, transport: Transport, layer: Any, *, capped: bool) -> None:
@@ -229,6 +230,8 @@ class Session(Following, Access, ClientEvents):
             return
         self.released = True
         metrics.SUBSCRIPTIONS.dec(len(self.subscriptions))
+        if self.user is not None:
+            self.hide_presence_soon(dict(self.subscriptions))
         self.subscriptions.clear()
         if self.hub is not None:
             self.hub.detach(self)

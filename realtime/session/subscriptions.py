@@ -37,6 +37,10 @@ class Subscription:
     last_seq: int = 0
     sent_seq: int = 0
     held: list[dict[str, Any]] | None = field(default_factory=list)
+    # Presence: whether this connection counts as present in the topic, and
+    # the changes that wait while its state is being read (None: not waiting).
+    present: bool = False
+    presence_held: list[dict[str, Any]] | None = None
 
     def hold(self) -> None:
         """Keep live events back until :meth:`settle` (a position read begins)."""

@@ -119,6 +119,14 @@ def since_positions(message: dict[str, Any]) -> dict[str, int] | None:
     return since
 
 
+def presence_wanted(message: dict[str, Any]) -> bool:
+    """A subscribe's ``presence``: whether to be shown present (default yes)."""
+    wanted = message.get("presence", True)
+    if not isinstance(wanted, bool):
+        raise ClientError(codes.INVALID_MESSAGE, "presence must be true or false")
+    return wanted
+
+
 def token_of(message: dict[str, Any]) -> str:
     """An ``auth`` message's token."""
     token = message.get("token")

@@ -146,6 +146,7 @@ class SseConsumer(AsyncHttpConsumer):
                 )
                 return
             await session.follow(grants, since, resuming=cursor is not None)
+            await session.show_presence(list(grants))
         except Exception as error:
             # The layer (Redis) or the log cannot take the stream now.
             if not isinstance(error, LayerUnavailable):

@@ -196,7 +196,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             session.send(messages.pong(message_id))
         elif kind == client.SUBSCRIBE:
             topics, since = client.topic_list(message), client.since_positions(message)
-            await session.subscribe(topics, since, message_id)
+            present = client.presence_wanted(message)
+            await session.subscribe(topics, since, message_id, present)
         elif kind == client.UNSUBSCRIBE:
             await session.unsubscribe(client.topic_list(message), message_id)
         elif kind == client.PUBLISH:
