@@ -55,6 +55,13 @@ class GiftListPolicy(realtime.TopicPolicy):
     depends_on = (Membership, GiftList)
     # "bob is typing a gift idea", "carol is editing this gift".
     client_events = ("typing", "editing")
+    # Who else is looking at the list: everyone, the owner included.
+    presence = True
+
+    def presence_meta(self, user: Any) -> dict[str, Any]:
+        name = user.get_full_name() or user.get_username()
+        initials = "".join(part[0] for part in name.split()[:2]).upper()
+        return {"name": name, "initials": initials or name[:1].upper()}
 
     def client_event_views(self, event: str, sender_view: str | None) -> tuple:
         # Members talk among themselves: nothing they say here, not even that

@@ -166,7 +166,9 @@ def server_command(
         "-v", "1" if access_log(env) else "0",
         # Daphne closes WebSockets after a day by default; clients resume anyway,
         # but there is no reason to cut healthy connections.
-        "--websocket_timeout", "-1", app,
+        "--websocket_timeout", "-1",
+        # A vanished client is gone (and has left presence) within 20 s.
+        "--ping-interval", "10", "--ping-timeout", "10", app,
     ]  # fmt: skip
 
 
@@ -176,6 +178,10 @@ UVICORN_OPTIONS = [
     # permessage-deflate costs a zlib compressor and decompressor per connection
     # (tens of KiB each) and a compression per delivery; events are small.
     "--ws-per-message-deflate", "false",
+    # Protocol pings every 10 s, closed after 10 s without a pong: a client
+    # whose network vanished is gone, and has left presence, within 20 s
+    # (PROTOCOL.md section 7 allows 30; uvicorn's defaults take up to 40).
+    "--ws-ping-interval", "10", "--ws-ping-timeout", "10",
     # Channels' ProtocolTypeRouter has no lifespan handler.
     "--lifespan", "off",
     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN),

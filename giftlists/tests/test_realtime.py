@@ -2,6 +2,7 @@
 recipient sees (PROTOCOL.md section 6), through the real ASGI application."""
 
 import re
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -27,6 +28,20 @@ async def fresh_channel_layer():
         yield
 
 
+class QuietClient(SocketClient):
+    """A socket that follows topics without being shown present, and passes
+    over the presence state a gift list sends after ``subscribed``: these
+    tests are about events (presence has tests of its own)."""
+
+    async def subscribe(self, *topics: str, **extra: Any) -> dict[str, Any]:
+        return await super().subscribe(*topics, presence=False, **extra)
+
+    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+        while (message := await super().receive(timeout))["type"] == "presence_state":
+            pass
+        return message
+
+
 @pytest.fixture
 async def sockets():
     """``await sockets(user)``: a welcomed socket signed in as the user."""
@@ -36,7 +51,7 @@ async def sockets():
         token = await sync_to_async(
             lambda: Token.objects.get_or_create(user=user)[0].key
         )()
-        client = await SocketClient.connect(application, f"/ws/?token={token}")
+        client = await QuietClient.connect(application, f"/ws/?token={token}")
         assert client.connected
         client.welcome = await client.expect("welcome")
         opened.append(client)

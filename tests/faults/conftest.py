@@ -172,3 +172,8 @@ def shared_redis_url() -> str:
 def bob_list(api: Api) -> int:
     """The id of Bob's list; carol (a member, not the owner) sees its claims."""
     return api.list_id("Bob's holidays")
+
+
+def alice_list(api: Api) -> int:
+    """The id of Alice's list: alice owns it, bob and carol are members."""
+    return api.list_id("Alice's birthday")
