@@ -23,6 +23,16 @@ logger = logging.getLogger(__name__)
 class Presence:
     """Being present in topics, and hearing who else is."""
 
+    _presence_lock: asyncio.Lock | None = None
+
+    @property
+    def presence_lock(self) -> asyncio.Lock:
+        """Joins and leaves of one connection, in turn: a leave that starts
+        while its join is on its way to Redis waits for it."""
+        if self._presence_lock is None:
+            self._presence_lock = asyncio.Lock()
+        return self._presence_lock
+
     async def show_presence(self, topics: list[str], present: bool = True) -> None:
         """Count this connection present in the topics that have presence (if
         ``present``), and send each one's state."""
@@ -32,11 +42,12 @@ class Presence:
                 continue
             subscription.presence_held = []
             if present and not subscription.present:
-                subscription.present = True
-                meta = subscription.grant.policy.presence_meta(self.user)
-                entry = await presence_store().join(
-                    topic, str(self.user.pk), meta, self.connection_id
-                )
+                async with self.presence_lock:
+                    subscription.present = True
+                    meta = subscription.grant.policy.presence_meta(self.user)
+                    entry = await presence_store().join(
+                        topic, str(self.user.pk), meta, self.connection_id
+                    )
                 if entry is not None:
                     await self.announce(topic, joins={entry["user_id"]: entry})
             state = await presence_store().state(topic)
@@ -62,12 +73,13 @@ class Presence:
 
     async def hide_presence(self, topic: str, subscription: Any) -> None:
         """This connection is no longer present in the topic."""
-        if not subscription.present:
-            return
-        subscription.present = False
-        entry = await presence_store().leave(
-            topic, str(self.user.pk), self.connection_id
-        )
+        async with self.presence_lock:
+            if not subscription.present:
+                return
+            subscription.present = False
+            entry = await presence_store().leave(
+                topic, str(self.user.pk), self.connection_id
+            )
         if entry is not None:
             await self.announce(topic, leaves={entry["user_id"]: entry})
 
