@@ -68,6 +68,7 @@ class RedisLedger(LocalLedger):
         self.mine = self.hash_prefix + processes.process
         self.admit_script = processes.client.register_script(_ADMIT)
         processes.on_rewrite.append(self.rewrite)
+        processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
 
     @property
@@ -101,6 +102,11 @@ class RedisLedger(LocalLedger):
             if self.counts:
                 pipe.hset(self.mine, mapping=dict(self.counts))
             await pipe.execute()
+
+    async def keep(self) -> None:
+        """Keep this process's counts a while past its last heartbeat: if every
+        process stops, nobody is left to clear them, and Redis does."""
+        await self.client.expire(self.mine, self.processes.ttl * 3)
 
     async def forget(self, process: str) -> None:
         """A dead process's connections count no more."""

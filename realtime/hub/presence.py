@@ -153,6 +153,7 @@ class RedisPresence(LocalPresence):
         self.leave_script = client.register_script(_LEAVE)
         self.state_script = client.register_script(_STATE)
         processes.on_rewrite.append(self.rewrite)
+        processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
         self.on_leaves: list[Any] = []  # (topic, entry) -> None, for a dead one's
 
@@ -229,6 +230,12 @@ class RedisPresence(LocalPresence):
                     pipe.hset(keys[2], user_id, json.dumps(meta))
                     pipe.sadd(keys[3], f"{topic}\n{user_id}")
                     await pipe.execute()
+
+    async def keep(self) -> None:
+        """Keep this process's list of entries a while past its last heartbeat
+        (if every process stops, nobody is left to clear them)."""
+        of = f"{self.prefix}-of:{self.processes.process}"
+        await self.processes.client.expire(of, self.processes.ttl * 3)
 
     async def forget(self, process: str) -> None:
         """A dead process's connections leave; tell whoever listens of each

@@ -36,6 +36,7 @@ class ProcessRegistry:
         self.process = uuid.uuid4().hex
         self.live_key = f"{prefix}:rt-processes"
         self.on_rewrite: list[Hook] = []  # () -> None: write it all again
+        self.on_beat: list[Hook] = []  # () -> None: keep what it holds alive
         self.on_dead: list[Hook] = []  # (process id) -> None: clear what it held
         self.heartbeat: asyncio.Task | None = None
         self.registered = False
@@ -76,6 +77,8 @@ class ProcessRegistry:
         if added:  # we were not there: Redis restarted empty, or was flushed
             for hook in self.on_rewrite:
                 await hook()
+        for hook in self.on_beat:
+            await hook()
         dead = await self.client.zrangebyscore(self.live_key, "-inf", now)
         for process in dead:
             name = process.decode() if isinstance(process, bytes) else process

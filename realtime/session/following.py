@@ -145,7 +145,11 @@ class Following:
             for topic, grant in grants.items():
                 subscription = self.subscriptions.get(topic)
                 if subscription is None:
-                    self.subscriptions[topic] = Subscription(grant)
+                    subscription = self.subscriptions[topic] = Subscription(grant)
+                    if grant.policy.presence:
+                        # Presence changes wait for the topic's state, which
+                        # comes after subscribed.
+                        subscription.presence_held = []
                     added.append(topic)
                     metrics.SUBSCRIPTIONS.inc()
                     await self.hub.follow(topic, self)

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# What an outbox item is: a message to encode, an event already in order
-# (replayed or gap-filled), a live event to check first, a keep-alive.
-MESSAGE, EVENT, LIVE, KEEPALIVE = "message", "event", "live", "keepalive"
+# What an outbox item is: a message to encode, a message encoded already
+# (its type and text, shared by the followers of one view), an event already
+# in order (replayed or gap-filled), a live event to check first, a keep-alive.
+MESSAGE, TEXT = "message", "text"
+EVENT, LIVE, KEEPALIVE = "event", "live", "keepalive"
 
 
 class Outbox:
@@ -84,6 +86,8 @@ class Outbox:
                     await self.write_event(payload)
                 elif kind == MESSAGE:
                     await self.write(session.transport.write_message(payload))
+                elif kind == TEXT:
+                    await self.write(session.transport.write_text(*payload))
                 else:
                     await self.write(session.transport.write_keepalive())
         except GapNotRepairable as gap:

@@ -15,7 +15,9 @@ from typing import Any
 
 from realtime.hub.presence import presence_store
 from realtime.protocol import layer, messages
+from realtime.protocol.messages import encode
 from realtime.protocol.topics import group_name
+from realtime.session.outbox import TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,8 @@ class Presence:
                 # own arrival, say); what it contradicts came after it.
                 self.push_presence(
                     {
-                        **message,
+                        "type": message["type"],
+                        "topic": message["topic"],
                         "joins": {
                             u: e for u, e in message["joins"].items() if u not in state
                         },
@@ -115,10 +118,18 @@ class Presence:
         if subscription.presence_held is not None:  # its state is being read
             subscription.presence_held.append(message)
             return
-        joins = self.as_seen(subscription, message["joins"])
-        leaves = self.as_seen(subscription, message["leaves"])
-        if joins or leaves:
-            self.send(messages.presence_diff(message["topic"], joins, leaves))
+        # Encoded once per view and process: a join storm sends a diff to
+        # every follower.
+        texts = message.setdefault("texts", {})
+        view = subscription.grant.view_key
+        if view not in texts:
+            joins = self.as_seen(subscription, message["joins"])
+            leaves = self.as_seen(subscription, message["leaves"])
+            texts[view] = (joins or leaves) and encode(
+                messages.presence_diff(message["topic"], joins, leaves)
+            )
+        if texts[view] and self.writable:
+            self.outbox.put(TEXT, ("presence_diff", texts[view]))
 
     @staticmethod
     def as_seen(subscription: Any, entries: dict[str, Any]) -> dict[str, Any]:

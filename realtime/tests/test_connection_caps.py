@@ -2,6 +2,8 @@
 on connections that have not signed in yet. Across processes they are counted
 in Redis (``tests/faults/test_connection_caps.py`` proves that part)."""
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
 
@@ -39,17 +41,25 @@ async def test_sockets_that_never_sign_in_are_capped_and_signing_in_frees_a_plac
     make_user,
 ):
     user = await make_user("ann")
-    first, _ = await open_socket("/ws/")
-    await open_socket("/ws/")
-    third, _ = await open_socket("/ws/")
+
+    async def counted(path: str = "/ws/") -> Any:
+        """A socket, once its place is counted: a ping is answered only after
+        the connection's handshake (and its count) is done."""
+        client, _ = await open_socket(path)
+        await client.send({"type": "ping", "id": "counted"})
+        return client
+
+    first = await counted()
+    await first.expect("pong")
+    await (await counted()).expect("pong")
+    third = await counted()
     assert (await third.expect("error"))["code"] == "too_many_connections"
     assert await third.closed_with() == codes.TOO_MANY_CONNECTIONS_CLOSE.code
     # A socket that signs in no longer counts as anonymous.
     await first.send({"type": "auth", "token": user.token})
     await first.expect("welcome")
-    fourth, _ = await open_socket("/ws/")
-    await fourth.send({"type": "ping", "id": 2})
-    assert (await fourth.expect("pong"))["id"] == 2
+    fourth = await counted()
+    assert (await fourth.expect("pong"))["id"] == "counted"
     # Signed-in sockets never count against the anonymous cap.
     signed_in, _ = await open_socket(f"/ws/?token={user.token}")
     await signed_in.expect("welcome")

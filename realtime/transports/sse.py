@@ -90,6 +90,11 @@ class SseConsumer(AsyncHttpConsumer):
         chunk = sse_message(message["type"], encode(message), self.session.cursor())
         await self.send_body(chunk, more_body=True)
 
+    async def write_text(self, kind: str, text: str) -> None:
+        await self.start_stream()
+        chunk = sse_message(kind, text, self.session.cursor())
+        await self.send_body(chunk, more_body=True)
+
     async def write_event(self, event: dict[str, Any], text: str) -> None:
         chunk = sse_message(event["event"], text, self.session.cursor())
         await self.send_body(chunk, more_body=True)

@@ -73,6 +73,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def write_message(self, message: dict[str, Any]) -> None:
         await self.base_send({"type": "websocket.send", "text": encode(message)})
 
+    async def write_text(self, kind: str, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
     async def write_event(self, event: dict[str, Any], text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
 
