@@ -86,6 +86,7 @@ export class RealtimeClient {
     this.started = false;
     this.transport = null; // the transport in use, if any
     this.probe = null; // a WebSocket tried while on a fallback
+    this.probing = false; // its ticket is being fetched
     this.generation = 0; // bumped whenever a pending connection attempt is void
     this.attempt = 0; // WebSocket attempts since the last stable connection
     this.wsFailures = 0; // WebSocket attempts in a row that never got a welcome
