@@ -53,6 +53,13 @@ class GiftListPolicy(realtime.TopicPolicy):
     # Joining or leaving a family changes who may follow; a list's owner
     # changes who gets the owner's view.
     depends_on = (Membership, GiftList)
+    # "bob is typing a gift idea", "carol is editing this gift".
+    client_events = ("typing", "editing")
+
+    def client_event_views(self, event: str, sender_view: str | None) -> tuple:
+        # Members talk among themselves: nothing they say here, not even that
+        # they are typing, may hint to the owner at a surprise.
+        return (MEMBER_VIEW,)
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         list_id = _as_int(identifier)

@@ -45,6 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_BURST": 60,
     # Messages refused for rate in a row before the connection is closed (4429).
     "RATE_LIMIT_CLOSE_AFTER": 50,
+    # Largest "data" of a client event, in bytes once encoded (PROTOCOL.md
+    # section 7: 4 KiB): a typing indicator needs a few dozen.
+    "MAX_CLIENT_EVENT_BYTES": 4096,
+    # Client events one connection may send: sustained per second, and burst.
+    # A typing indicator every second or two stays far below it.
+    "CLIENT_EVENTS_PER_SECOND": 5.0,
+    "CLIENT_EVENTS_BURST": 10,
     # Dotted path of ``token -> user or None`` for API tokens: ``?token=``, the
     # ``auth`` message and ``Authorization: Token`` on SSE and polling. The
     # default takes DRF tokens (rest_framework.authtoken); connection tickets
@@ -85,10 +92,18 @@ DEFAULTS: dict[str, Any] = {
     # are dropped, which the next event that fits turns into a gap filled from
     # the log; a client that far behind is soon dropped by SEND_TIMEOUT anyway.
     "MAX_PENDING_EVENTS": 1000,
-    # Open WebSocket connections one user may hold in one server process; the
-    # next one gets "too_many_connections" and close 4429. A page per tab and a
-    # few scripts stay far below it; a loop opening sockets does not.
+    # Open connections (WebSocket and SSE) one user may hold across every
+    # server process (counted in Redis where it runs); the next one gets
+    # "too_many_connections" (close 4429, or 429 for SSE). A page per tab and
+    # a few scripts stay far below it; a loop opening sockets does not.
     "MAX_CONNECTIONS_PER_USER": 50,
+    # Connections (WebSocket and SSE) across every server process that have
+    # not signed in yet: a client sending its "auth" message holds one for a
+    # moment; a flood of handshakes that never sign in is refused beyond it.
+    "MAX_ANONYMOUS_CONNECTIONS": 1000,
+    # Seconds the connections of a server process that died without a word
+    # still count against their users' caps (counted in Redis where it runs).
+    "CONNECTION_COUNT_TTL": 30,
     # Seconds between checks that this process's channel-layer groups still
     # deliver (Redis stopped, or restarted empty). A failed check closes every
     # WebSocket of the process with 1011, and the clients resume. None: no checks.

@@ -38,7 +38,7 @@ async def sockets():
         )()
         client = await SocketClient.connect(application, f"/ws/?token={token}")
         assert client.connected
-        await client.expect("welcome")
+        client.welcome = await client.expect("welcome")
         opened.append(client)
         return client
 
@@ -331,3 +331,47 @@ def test_admin_edit_carries_the_admin_user(carol, wanted_gift):
     event = Event.objects.filter(entity_id=str(gift.pk)).latest("id")
     assert (event.event, event.user_id) == ("UPDATED", str(carol.pk))
     assert event.payload["title"] == "Edited by staff"
+
+
+async def test_a_rest_write_naming_its_connection_is_marked_echo_there_only(
+    sockets, api, bob, gift_list
+):
+    topic = f"gift-list:{gift_list.pk}"
+    author, other_tab = await sockets(bob), await sockets(bob)
+    await author.subscribe(topic)
+    await other_tab.subscribe(topic)
+    response = await run(
+        lambda: api(bob).post(
+            "/api/gifts/",
+            {"list": gift_list.pk, "title": "Echoed"},
+            format="json",
+            HTTP_X_REALTIME_CONNECTION=author.welcome["connection_id"],
+        )
+    )
+    assert response.status_code == 201
+    mine, theirs = await author.expect("event"), await other_tab.expect("event")
+    assert (mine["echo"], mine["seq"]) == (True, theirs["seq"])
+    assert "echo" not in theirs
+
+
+async def test_members_typing_reaches_members_and_never_the_lists_owner(
+    sockets, alice, bob, erin, gift_list
+):
+    topic = f"gift-list:{gift_list.pk}"
+    owner, typist, other = await sockets(alice), await sockets(bob), await sockets(erin)
+    for client in (owner, typist, other):
+        await client.subscribe(topic)
+    await typist.send({"type": "publish", "topic": topic, "event": "typing"})
+    await typist.expect("published")
+    assert (await other.expect("client_event"))["user_id"] == str(bob.pk)
+    # A change published after it reaches the owner first: no client event
+    # (which might hint at a surprise) came before it.
+    gift = await run(services.create_gift, alice, gift_list, "Kite")
+    first = await owner.receive()
+    assert (first["type"], first["data"]["entity_id"]) == ("event", str(gift.pk))
+    # And the owner may not send what members say among themselves to anyone
+    # but them: the owner's own typing reaches members.
+    await owner.send({"type": "publish", "topic": topic, "event": "typing"})
+    await owner.expect("published")
+    assert (await other.expect("event"))["data"]["entity_id"] == str(gift.pk)
+    assert (await other.expect("client_event"))["user_id"] == str(alice.pk)

@@ -40,6 +40,12 @@ class Member(Protocol):
         """Take one live change of a followed topic (its envelope per view);
         must not block or raise."""
 
+    def push_client_event(self, message: dict[str, Any]) -> None:
+        """Take a client event of a followed topic; must not block or raise."""
+
+    def push_presence(self, message: dict[str, Any]) -> None:
+        """Take a presence change of a followed topic; must not block or raise."""
+
     def follows_any(self, resource_types: frozenset[str]) -> bool:
         """Whether it follows a topic of one of these resource types."""
 
@@ -230,6 +236,15 @@ class Hub:
             except Exception:
                 logger.exception("A session refused an event of %s", message["topic"])
 
+    def deliver_to_followers(self, message: dict[str, Any], method: str) -> None:
+        """Hand a client event or a presence change to every local follower of
+        its topic."""
+        for member in tuple(self.followers.get(message["topic"], ())):
+            try:
+                getattr(member, method)(message)
+            except Exception:
+                logger.exception("A session refused a %s", message["type"])
+
     def reauthorize(self, message: dict[str, Any]) -> None:
         """Ask the sessions following the message's resource types to re-check."""
         types = frozenset(message.get("resource_types") or ())
@@ -261,6 +276,10 @@ class Hub:
             kind = message.get("type")
             if kind == layer_messages.EVENT:
                 self.deliver(message)
+            elif kind == layer_messages.CLIENT_EVENT:
+                self.deliver_to_followers(message, "push_client_event")
+            elif kind == layer_messages.PRESENCE:
+                self.deliver_to_followers(message, "push_presence")
             elif kind == layer_messages.REAUTHORIZE:
                 self.reauthorize(message)
 

@@ -56,6 +56,22 @@ def current_user_id() -> str | None:
     return str(user.pk)
 
 
+# The header a client sends with a REST write to learn its own echo
+# (PROTOCOL.md section 7), and the shape of a connection id.
+CONNECTION_HEADER = "X-Realtime-Connection"
+_CONNECTION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def current_connection_id() -> str | None:
+    """The realtime connection the current request says it comes from (its
+    ``X-Realtime-Connection`` header), or None."""
+    request = _request.get()
+    if request is None:
+        return None
+    value = request.headers.get(CONNECTION_HEADER, "").strip()
+    return value if _CONNECTION_ID.match(value) else None
+
+
 @contextmanager
 def request_context(request: Any, trace_id: str) -> Iterator[None]:
     """Bind a request and its trace id to everything done inside the block."""

@@ -33,9 +33,46 @@ class TopicPolicy:
     #: to one re-checks the open subscriptions it may affect.
     depends_on: Iterable[Any] = ()
 
+    #: Client events a follower may send to the others (PROTOCOL.md section
+    #: 7), by name; none unless a policy lists them.
+    client_events: Iterable[str] = ()
+
+    #: Whether followers of this type's topics are shown present to each
+    #: other (PROTOCOL.md section 7). Off: presence costs nothing.
+    presence: bool = False
+
     def has_permission(self, user: Any, identifier: str) -> bool:
         """Whether the (authenticated, active) user may follow the topic."""
         return False
+
+    def allows_client_event(
+        self, user: Any, identifier: str, event: str, view: str | None
+    ) -> bool:
+        """Whether this follower may send the client event ``event``. Pure, no
+        database: it runs for every event sent. By default: any name in
+        ``client_events``."""
+        return event in self.client_events
+
+    def presence_meta(self, user: Any) -> dict[str, Any]:
+        """What a present user's entry shows besides ``user_id`` and
+        ``connections``: ``name`` (the display name), and whatever a policy
+        adds. Called once per connection that joins; may not query."""
+        full_name = getattr(user, "get_full_name", lambda: "")()
+        return {"name": full_name or user.get_username()}
+
+    def present_presence(
+        self, entry: dict[str, Any], view: str | None
+    ) -> dict[str, Any] | None:
+        """A presence entry as this view shows it (a copy if changed), or None
+        to hide it. Pure."""
+        return entry
+
+    def client_event_views(
+        self, event: str, sender_view: str | None
+    ) -> Iterable[str | None]:
+        """The views whose followers receive a client event (a subset of
+        ``views``); by default all of them."""
+        return self.views
 
     def view(self, user: Any, identifier: str) -> str | None:
         """The follower's view of the topic: one of ``views``, computed once

@@ -27,6 +27,17 @@ METHOD_NOT_ALLOWED = "method_not_allowed"
 DISALLOWED_HOST = "disallowed_host"  # the Host is not in ALLOWED_HOSTS (400)
 
 
+class ClientError(Exception):
+    """A client message was refused: becomes an ``error`` message with this
+    code (and the topic it names) to the client."""
+
+    def __init__(self, code: str, message: str, topic: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.topic = topic
+
+
 @dataclass(frozen=True, slots=True)
 class Close:
     """One way the server ends a connection: the WebSocket close code and

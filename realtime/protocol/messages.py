@@ -70,3 +70,33 @@ def subscribed(
 def unsubscribed(topics: list[str], message_id: object = None) -> dict[str, Any]:
     """The reply to an unsubscribe."""
     return _with_id({"type": "unsubscribed", "topics": topics}, message_id)
+
+
+def published(message_id: object = None) -> dict[str, Any]:
+    """The reply to a client event accepted for the topic's other followers."""
+    return _with_id({"type": "published"}, message_id)
+
+
+def client_event(
+    topic: str, event: str, data: dict[str, Any], user_id: str
+) -> dict[str, Any]:
+    """A client event as its recipients get it (PROTOCOL.md section 7)."""
+    return {
+        "type": "client_event",
+        "topic": topic,
+        "event": event,
+        "data": data,
+        "user_id": user_id,
+    }
+
+
+def presence_state(topic: str, present: dict[str, Any]) -> dict[str, Any]:
+    """Everyone present in a topic, by user id, as this follower may see them."""
+    return {"type": "presence_state", "topic": topic, "present": present}
+
+
+def presence_diff(
+    topic: str, joins: dict[str, Any], leaves: dict[str, Any]
+) -> dict[str, Any]:
+    """Who arrived and who left, by user id, as this follower may see them."""
+    return {"type": "presence_diff", "topic": topic, "joins": joins, "leaves": leaves}

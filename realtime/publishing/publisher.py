@@ -15,7 +15,11 @@ from django.utils import timezone
 
 from realtime.log.store import append
 from realtime.models import Event
-from realtime.ops.context import current_trace_id, current_user_id
+from realtime.ops.context import (
+    current_connection_id,
+    current_trace_id,
+    current_user_id,
+)
 from realtime.policies.base import view_key
 from realtime.policies.registry import policy_for
 from realtime.protocol.events import (
@@ -86,7 +90,8 @@ def publish(
             }
             if views:
                 logged[topic] = views
-    transaction.on_commit(lambda: send_events(logged), using=using)
+    echo_to = current_connection_id()
+    transaction.on_commit(lambda: send_events(logged, echo_to), using=using)
     return [envelope for views in logged.values() for envelope in views.values()]
 
 

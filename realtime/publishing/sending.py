@@ -54,17 +54,21 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def send_events(logged: dict[str, dict[str, dict[str, Any]]]) -> None:
+def send_events(
+    logged: dict[str, dict[str, dict[str, Any]]], echo_to: str | None = None
+) -> None:
     """Send committed events to their topics' groups; never raises.
 
-    ``logged`` maps each topic to its envelopes per view. Only for events
-    already in the log: ``publish()`` calls it on commit. Calling it for an
-    event that is not logged would break resume and gap repair.
+    ``logged`` maps each topic to its envelopes per view; ``echo_to`` is the
+    connection whose request made the change (it gets them marked as its
+    echo). Only for events already in the log: ``publish()`` calls it on
+    commit. Calling it for an event that is not logged would break resume and
+    gap repair.
     """
     metrics.PUBLISHED.inc(len(logged))
     if logged:
         run_after_commit(
-            lambda layer: _group_send_all(layer, logged),
+            lambda layer: _group_send_all(layer, logged, echo_to),
             lambda: _send_failed(logged),
         )
     maybe_prune()
@@ -143,7 +147,7 @@ async def _send_after(
 
 
 async def _group_send_all(
-    layer: Any, logged: dict[str, dict[str, dict[str, Any]]]
+    layer: Any, logged: dict[str, dict[str, dict[str, Any]]], echo_to: str | None
 ) -> None:
     for topic, views in logged.items():
-        await layer.group_send(group_name(topic), event_message(topic, views))
+        await layer.group_send(group_name(topic), event_message(topic, views, echo_to))

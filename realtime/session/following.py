@@ -47,6 +47,7 @@ class Following:
         topics: list[str],
         since: dict[str, int] | None,
         message_id: object = None,
+        present: bool = True,
     ) -> None:
         """A WebSocket ``subscribe``: an error per refused topic, then one
         ``subscribed`` reply, then each topic's replay (PROTOCOL.md section 2)."""
@@ -107,6 +108,7 @@ class Following:
             allowed = {t: grant for t, grant in grants.items() if grant is not None}
             try:
                 await self.follow(allowed, since or {}, message_id, errors, valid)
+                await self.show_presence(list(allowed), present)
             except LayerUnavailable:
                 self.close(
                     codes.LAYER_FAILED,
@@ -226,10 +228,12 @@ class Following:
 
     async def leave(self, topic: str) -> None:
         """Stop following a topic (one not followed is ignored)."""
-        if self.subscriptions.pop(topic, None) is not None:
+        subscription = self.subscriptions.pop(topic, None)
+        if subscription is not None:
             metrics.SUBSCRIPTIONS.dec()
             if self.hub is not None:
                 await self.hub.unfollow(topic, self)
+            await self.hide_presence(topic, subscription)
 
     def queue_live(self, changes: list[dict[str, Any]]) -> None:
         for message in changes:
@@ -250,4 +254,4 @@ class Following:
 
     async def in_order(self, message: dict[str, Any]) -> tuple[dict[str, Any], ...]:
         """The events a live change brings, in order (see :func:`in_order`)."""
-        return await in_order(self.subscriptions, message)
+        return await in_order(self.subscriptions, message, self.connection_id)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from realtime.conf import realtime_settings
 from realtime.ops import metrics
 from realtime.protocol import codes
+from realtime.protocol.messages import encode
 from realtime.session.encoding import encoding_cache
 from realtime.session.subscriptions import GapNotRepairable
 
@@ -105,7 +106,10 @@ class Outbox:
         if subscription is None:
             return  # left meanwhile
         subscription.sent_seq = event["seq"]
-        text = encoding_cache.text_for(event, subscription.grant.view_key)
+        if event.get("echo"):  # one connection's own copy: not shared
+            text = encode(event)
+        else:
+            text = encoding_cache.text_for(event, subscription.grant.view_key)
         await self.write(session.transport.write_event(event, text))
         session.delivered.inc()
 

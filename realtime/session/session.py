@@ -21,7 +21,7 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from realtime.auth.credentials import Binding
-from realtime.auth.limits import websocket_connections
+from realtime.auth.ledger import ANONYMOUS, ledger
 from realtime.conf import realtime_settings
 from realtime.hub.hub import Hub, hub_for
 from realtime.ops import metrics
@@ -30,8 +30,10 @@ from realtime.protocol.codes import Close
 from realtime.protocol.topics import user_group_name
 from realtime.publishing.sending import remember_server_loop
 from realtime.session.access import Access
+from realtime.session.client_events import ClientEvents
 from realtime.session.following import Following
 from realtime.session.outbox import KEEPALIVE, MESSAGE, Outbox
+from realtime.session.presence import Presence
 from realtime.session.subscriptions import Subscription
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class Transport(Protocol):
         """End the connection's task now, without waiting for the client."""
 
 
-class Session(Following, Access):
+class Session(Following, Access, ClientEvents, Presence):
     """The server side of one client connection."""
 
     def __init__(self, transport: Transport, layer: Any, *, capped: bool) -> None:
@@ -82,7 +84,7 @@ class Session(Following, Access):
         self.commands = asyncio.Lock()  # subscribe, unsubscribe, re-check: in turn
         self.hub: Hub | None = None
         self.in_user_group = False
-        self.counted = False
+        self.counted: str | None = None  # the ledger key it is counted under
         self.released = False
         self.farewell: asyncio.Task | None = None
         self.delivered = metrics.DELIVERED.labels(transport.name)
@@ -124,12 +126,12 @@ class Session(Following, Access):
         """Signed in: count the connection, join the user's group (which also
         proves the layer answers), attach to the hub. False, and closing, when
         the user already has too many connections here."""
-        if self.capped and not self.counted:
+        if self.capped and self.counted != str(user.pk):
             limit = realtime_settings.MAX_CONNECTIONS_PER_USER
-            if not websocket_connections.acquire(user.pk, limit):
+            if not await ledger().admit(str(user.pk), limit):
                 self.user = user
                 logger.warning(
-                    "Refused a connection: the user has %d open here",
+                    "Refused a connection: the user has %d open",
                     limit,
                     extra=self.log_extra(),
                 )
@@ -141,7 +143,8 @@ class Session(Following, Access):
                     ),
                 )
                 return False
-            self.counted = True
+            self.uncount()
+            self.counted = str(user.pk)
         self.user, self.binding = user, binding or Binding()
         if not self.in_user_group:
             await self.layer.group_add(
@@ -227,13 +230,37 @@ class Session(Following, Access):
             return
         self.released = True
         metrics.SUBSCRIPTIONS.dec(len(self.subscriptions))
+        if self.user is not None:
+            self.hide_presence_soon(dict(self.subscriptions))
         self.subscriptions.clear()
         if self.hub is not None:
             self.hub.detach(self)
-        if self.counted:
-            self.counted = False
-            websocket_connections.release(self.user.pk)
+        self.uncount()
         metrics.CONNECTIONS.labels(self.transport.name).dec()
+
+    async def count_anonymous(self) -> bool:
+        """Count this connection among those not signed in yet; False (and
+        closing) when there are too many already."""
+        limit = realtime_settings.MAX_ANONYMOUS_CONNECTIONS
+        if await ledger().admit(ANONYMOUS, limit):
+            self.counted = ANONYMOUS
+            return True
+        logger.warning("Refused a connection: %d are not signed in yet", limit)
+        self.close(
+            codes.TOO_MANY_CONNECTIONS_CLOSE,
+            messages.error(
+                codes.TOO_MANY_CONNECTIONS,
+                "too many connections are waiting to sign in; try again later",
+            ),
+        )
+        return False
+
+    def uncount(self) -> None:
+        """Give back this connection's place in its user's (or the anonymous)
+        count."""
+        if self.counted is not None:
+            ledger().release(self.counted)
+            self.counted = None
 
     async def leave_user_group(self) -> None:
         """Leave the user's group, best effort: it expires on its own."""

@@ -37,6 +37,10 @@ class Subscription:
     last_seq: int = 0
     sent_seq: int = 0
     held: list[dict[str, Any]] | None = field(default_factory=list)
+    # Presence: whether this connection counts as present in the topic, and
+    # the changes that wait while its state is being read (None: not waiting).
+    present: bool = False
+    presence_held: list[dict[str, Any]] | None = None
 
     def hold(self) -> None:
         """Keep live events back until :meth:`settle` (a position read begins)."""
@@ -72,12 +76,16 @@ def cursor_of(subscriptions: dict[str, Subscription]) -> str:
 
 
 async def in_order(
-    subscriptions: dict[str, Subscription], message: dict[str, Any]
+    subscriptions: dict[str, Subscription],
+    message: dict[str, Any],
+    connection_id: str | None = None,
 ) -> tuple[dict[str, Any], ...]:
     """The events a live change brings, in order, gaps filled from the log first.
 
     ``message`` holds the change's envelope per view; the subscription's view
-    at this moment decides which one is its. Empty for a topic not followed,
+    at this moment decides which one is its; the connection that made the
+    change (``connection_id``) gets it marked ``"echo": true``. Empty for a
+    topic not followed,
     a change its view does not show, and an event already taken; held back
     when the topic's position is being read again. Raises
     :class:`GapNotRepairable` when the log no longer holds what is missing.
@@ -98,6 +106,8 @@ async def in_order(
         if seq <= after:
             metrics.DROPPED.labels("duplicate").inc()
             return ()
+        if connection_id is not None and message.get("echo_to") == connection_id:
+            event = {**event, "echo": True}  # this connection's own change
         if seq == after + 1:
             subscription.last_seq = seq
             return (event,)

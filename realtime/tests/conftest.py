@@ -26,6 +26,10 @@ class RoomPolicy(TopicPolicy):
 
     allow_staff = True
     views = ("vip", "plain")
+    client_events = ("typing", "plotting")
+
+    def client_event_views(self, event: str, sender_view: Any) -> tuple[str, ...]:
+        return ("vip",) if event == "plotting" else self.views
 
     def has_permission(self, user: Any, identifier: str) -> bool:
         return not identifier.startswith("closed")
@@ -134,8 +138,8 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
         assert connected
         clients.append(client)
         if user is not None and path is None:
-            welcome = await client.receive()
-            assert welcome["type"] == "welcome"
+            client.welcome = await client.receive()  # its connection_id, for echoes
+            assert client.welcome["type"] == "welcome"
         return client
 
     yield _connect

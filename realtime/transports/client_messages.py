@@ -2,25 +2,23 @@
 message type (PROTOCOL.md section 2). Anything wrong is a :class:`ClientError`
 with the protocol's error code, never an exception that escapes."""
 
+import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from realtime.conf import realtime_settings
 from realtime.protocol import codes, json_input
+from realtime.protocol.codes import ClientError
+from realtime.protocol.topics import is_valid_topic
 
 # The client messages, and those answered before authentication.
 AUTH, SUBSCRIBE, UNSUBSCRIBE, PING = "auth", "subscribe", "unsubscribe", "ping"
-CLIENT_TYPES = frozenset({AUTH, SUBSCRIBE, UNSUBSCRIBE, PING})
+PUBLISH = "publish"
+CLIENT_TYPES = frozenset({AUTH, SUBSCRIBE, UNSUBSCRIBE, PING, PUBLISH})
 PRE_AUTH_TYPES = frozenset({AUTH, PING})
-
-
-class ClientError(Exception):
-    """A client message was refused; becomes an ``error`` message to the client."""
-
-    def __init__(self, code: str, message: str, topic: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.topic = topic
+# Client event names: the custom-event grammar in lower case (section 7).
+CLIENT_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,39}\Z")
 
 
 def parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
@@ -121,9 +119,56 @@ def since_positions(message: dict[str, Any]) -> dict[str, int] | None:
     return since
 
 
+def presence_wanted(message: dict[str, Any]) -> bool:
+    """A subscribe's ``presence``: whether to be shown present (default yes)."""
+    wanted = message.get("presence", True)
+    if not isinstance(wanted, bool):
+        raise ClientError(codes.INVALID_MESSAGE, "presence must be true or false")
+    return wanted
+
+
 def token_of(message: dict[str, Any]) -> str:
     """An ``auth`` message's token."""
     token = message.get("token")
     if not isinstance(token, str):
         raise ClientError(codes.INVALID_MESSAGE, "auth needs a token string")
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEvent:
+    """A ``publish`` message: a short-lived event for a topic's other followers."""
+
+    topic: str
+    event: str
+    data: dict[str, Any]
+
+
+def client_event(message: dict[str, Any]) -> ClientEvent:
+    """A ``publish`` message's fields, checked (PROTOCOL.md section 7)."""
+    topic, event, data = message.get("topic"), message.get("event"), message.get("data")
+    if not isinstance(topic, str):
+        raise ClientError(codes.INVALID_MESSAGE, "topic must be a string")
+    if not is_valid_topic(topic):
+        raise ClientError(codes.INVALID_TOPIC, "not a valid topic", topic[:200])
+    if not isinstance(event, str) or not CLIENT_EVENT_NAME.match(event):
+        raise ClientError(
+            codes.INVALID_MESSAGE,
+            f"event must be a name matching {CLIENT_EVENT_NAME.pattern}",
+            topic,
+        )
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ClientError(codes.INVALID_MESSAGE, "data must be a JSON object", topic)
+    limit = realtime_settings.MAX_CLIENT_EVENT_BYTES
+    if (
+        len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        > limit
+    ):
+        raise ClientError(
+            codes.MESSAGE_TOO_LARGE,
+            f"a client event's data is limited to {limit} bytes",
+            topic,
+        )
+    return ClientEvent(topic, event, data)

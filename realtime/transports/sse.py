@@ -132,10 +132,21 @@ class SseConsumer(AsyncHttpConsumer):
         except Refusal as refusal:
             await self.refuse(refusal)
             return
-        session = self.session = Session(self, self.channel_layer, capped=False)
+        session = self.session = Session(self, self.channel_layer, capped=True)
         try:
-            await session.start(found.user, found.binding)
+            if not await session.start(found.user, found.binding):
+                await session.finish()  # before its farewell wrote anything
+                limit = realtime_settings.MAX_CONNECTIONS_PER_USER
+                await self.refuse(
+                    Refusal(
+                        429,
+                        codes.TOO_MANY_CONNECTIONS,
+                        f"at most {limit} connections per user; close one first",
+                    )
+                )
+                return
             await session.follow(grants, since, resuming=cursor is not None)
+            await session.show_presence(list(grants))
         except Exception as error:
             # The layer (Redis) or the log cannot take the stream now.
             if not isinstance(error, LayerUnavailable):

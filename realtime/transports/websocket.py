@@ -20,11 +20,10 @@ from realtime.auth.limits import TokenBucket
 from realtime.conf import realtime_settings
 from realtime.hub.watch import watch_for
 from realtime.protocol import codes, messages
-from realtime.protocol.codes import Close
+from realtime.protocol.codes import ClientError, Close
 from realtime.protocol.messages import encode
 from realtime.session.session import Session
 from realtime.transports import client_messages as client
-from realtime.transports.client_messages import ClientError
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +106,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif (user := credentials.session_user(self.scope)) is not None:
             key = getattr(self.scope.get("session"), "session_key", None)
             await self.sign_in(Authenticated(user, Binding(session_key=key)), None)
-        else:
+        elif await self.session.count_anonymous():
             self.auth_timer = asyncio.create_task(self.expire_unauthenticated())
 
     async def disconnect(self, code: int) -> None:
@@ -197,9 +196,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             session.send(messages.pong(message_id))
         elif kind == client.SUBSCRIBE:
             topics, since = client.topic_list(message), client.since_positions(message)
-            await session.subscribe(topics, since, message_id)
+            present = client.presence_wanted(message)
+            await session.subscribe(topics, since, message_id, present)
         elif kind == client.UNSUBSCRIBE:
             await session.unsubscribe(client.topic_list(message), message_id)
+        elif kind == client.PUBLISH:
+            await session.send_client_event(client.client_event(message), message_id)
         else:
             found = await credentials.authenticate_token(client.token_of(message))
             if found is not None and session.user is not None:

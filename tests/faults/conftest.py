@@ -57,6 +57,20 @@ async def async_wait_until(condition: Callable[[], Any], timeout: float = DEADLI
         await asyncio.sleep(0.05)
 
 
+async def wait_for_coroutine(
+    condition: Callable[[], Any], timeout: float = DEADLINE
+) -> Any:
+    """Await ``condition()`` until it is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout} s: {condition}")
+        await asyncio.sleep(0.2)
+
+
 _SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$")
 
 

@@ -1,0 +1,129 @@
+"""How many connections each user (and how many unauthenticated ones) the whole
+deployment holds, so a cap holds across transports and server processes.
+
+With channels-redis the counts live in Redis: each process keeps a hash of its
+own counts under its id (see ``hub/registry.py``), rewritten from what it
+really holds whenever Redis lost it and cleared when the process is found
+dead; a connection is admitted when the sum over the live processes is below
+the cap. With the in-memory layer (one process) the counts are the process's
+own.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import Counter
+from typing import Any
+
+from realtime.hub.registry import ProcessRegistry, registry
+
+logger = logging.getLogger(__name__)
+
+# The key under which connections that have not signed in yet are counted.
+ANONYMOUS = "anonymous"
+
+# Admit one more connection for ARGV[2] unless the live processes already hold
+# ARGV[3]. KEYS[1]: the live processes (score: when each expires); KEYS[2]:
+# this process's hash of counts; the others' hashes are ARGV[4] + their id.
+_ADMIT = """
+local now, key, limit = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local total = 0
+for _, process in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
+  total = total + tonumber(redis.call('HGET', ARGV[4] .. process, key) or '0')
+end
+if total >= limit then return 0 end
+redis.call('HINCRBY', KEYS[2], key, 1)
+return 1
+"""
+
+
+class LocalLedger:
+    """The counts of this process alone (the in-memory layer: one process)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    async def admit(self, key: str, limit: int) -> bool:
+        """Count one more connection under ``key`` unless ``limit`` are held."""
+        if self.counts[key] >= limit:
+            return False
+        self.counts[key] += 1
+        return True
+
+    def release(self, key: str) -> None:
+        """Count one connection under ``key`` less."""
+        self.counts[key] -= 1
+        if self.counts[key] <= 0:
+            del self.counts[key]
+
+
+class RedisLedger(LocalLedger):
+    """The counts of every live process, in Redis."""
+
+    def __init__(self, processes: ProcessRegistry) -> None:
+        super().__init__()
+        self.processes = processes
+        self.hash_prefix = f"{processes.prefix}:rt-conns:"
+        self.mine = self.hash_prefix + processes.process
+        self.admit_script = processes.client.register_script(_ADMIT)
+        processes.on_rewrite.append(self.rewrite)
+        processes.on_dead.append(self.forget)
+
+    @property
+    def client(self) -> Any:
+        return self.processes.client
+
+    async def admit(self, key: str, limit: int) -> bool:
+        try:
+            await self.processes.join()
+            admitted = await self.admit_script(
+                keys=[self.processes.live_key, self.mine],
+                args=[time.time(), key, limit, self.hash_prefix],
+            )
+        except Exception as error:
+            # Redis cannot count: this process's own count still caps it.
+            logger.warning("Could not count a connection in Redis (%r)", error)
+            return await super().admit(key, limit)
+        if admitted:
+            self.counts[key] += 1
+        return bool(admitted)
+
+    def release(self, key: str) -> None:
+        super().release(key)
+        task = asyncio.ensure_future(self.client.hincrby(self.mine, key, -1))
+        task.add_done_callback(_ignore_failure)
+
+    async def rewrite(self) -> None:
+        """Write this process's counts again (Redis lost them)."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.mine)
+            if self.counts:
+                pipe.hset(self.mine, mapping=dict(self.counts))
+            await pipe.execute()
+
+    async def forget(self, process: str) -> None:
+        """A dead process's connections count no more."""
+        await self.client.delete(self.hash_prefix + process)
+
+
+def _ignore_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("Could not count a connection out (%r)", task.exception())
+
+
+_ledgers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalLedger]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def ledger() -> LocalLedger:
+    """The running loop's ledger: in Redis when the default channel layer is
+    channels-redis, else this process's own."""
+    loop = asyncio.get_running_loop()
+    found = _ledgers.get(loop)
+    if found is None:
+        processes = registry()
+        found = LocalLedger() if processes is None else RedisLedger(processes)
+        _ledgers[loop] = found
+    return found

@@ -1,0 +1,285 @@
+"""Who is present in a topic, across the deployment (PROTOCOL.md section 7).
+
+A user is present in a topic while at least one of their connections that
+follows it asked to be shown; ``join`` and ``leave`` count connections and
+say when the user's first one arrived or last one left anywhere, which is when
+the others hear a ``presence_diff``. With channels-redis the entries live in
+Redis, per topic and user, counted per process (``hub/registry.py`` clears a
+dead process's within ``CONNECTION_COUNT_TTL`` and has them written again
+when Redis restarted empty); with the in-memory layer, in the process.
+"""
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from typing import Any
+
+from realtime.hub.registry import ProcessRegistry, registry
+
+logger = logging.getLogger(__name__)
+
+Entry = dict[str, Any]
+
+# KEYS: 1 the user's hash (process -> connections), 2 the topic's present
+# users, 3 the topic's metadata, 4 the process's set of "topic\nuser", 5 the
+# live processes (score: when each expires). ARGV: 1 user, 2 process, 3 now.
+_OTHERS_ALIVE = """
+local function others_alive()
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    if fields[i] ~= ARGV[2] and tonumber(fields[i + 1]) > 0 then
+      local expires = redis.call('ZSCORE', KEYS[5], fields[i])
+      if expires and tonumber(expires) >= tonumber(ARGV[3]) then return true end
+    end
+  end
+  return false
+end
+"""
+
+# One more connection of the user here (ARGV 4: metadata JSON, 5: the
+# "topic\nuser" member). Returns 1 when it is the user's first anywhere.
+_JOIN = (
+    _OTHERS_ALIVE
+    + """
+local others = others_alive()
+local mine = redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('SADD', KEYS[2], ARGV[1])
+if mine == 1 and not others then return 1 end
+return 0
+"""
+)
+
+# One connection of the user here less, or all of them when ARGV 5 is "all"
+# (a dead process). ARGV 4: the "topic\nuser" member. Returns 1 when the user
+# has no connection left anywhere.
+_LEAVE = (
+    _OTHERS_ALIVE
+    + """
+local mine = 0
+if ARGV[5] ~= 'all' then mine = redis.call('HINCRBY', KEYS[1], ARGV[2], -1) end
+if mine > 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[4], ARGV[4])
+if others_alive() then return 0 end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+"""
+)
+
+# The topic's state. KEYS: 1 present users, 2 metadata, 5 live processes (as
+# KEYS[3]); ARGV: 1 the per-user hash prefix, 2 now. Returns [user, meta,
+# connections, ...] for users with live connections.
+_STATE = """
+local out = {}
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local count = 0
+  local fields = redis.call('HGETALL', ARGV[1] .. user)
+  for i = 1, #fields, 2 do
+    local alive = redis.call('ZSCORE', KEYS[3], fields[i])
+    if alive and tonumber(alive) >= tonumber(ARGV[2]) then
+      count = count + tonumber(fields[i + 1])
+    end
+  end
+  if count > 0 then
+    table.insert(out, user)
+    table.insert(out, redis.call('HGET', KEYS[2], user) or '{}')
+    table.insert(out, count)
+  end
+end
+return out
+"""
+
+
+def entry_of(user_id: str, meta: dict[str, Any], connections: int) -> Entry:
+    """A presence entry as clients get it (before a view's presentation)."""
+    return {**meta, "user_id": user_id, "connections": connections}
+
+
+class LocalPresence:
+    """Presence in this process alone (the in-memory layer: one process)."""
+
+    def __init__(self) -> None:
+        # topic -> user -> (metadata, connection ids)
+        self.topics: dict[str, dict[str, tuple[dict, set[str]]]] = {}
+
+    async def join(
+        self, topic: str, user_id: str, meta: dict[str, Any], connection: str
+    ) -> Entry | None:
+        """Count a connection in; the user's entry when it is their first."""
+        users = self.topics.setdefault(topic, {})
+        first = user_id not in users
+        connections = users.setdefault(user_id, (meta, set()))[1]
+        connections.add(connection)
+        return entry_of(user_id, meta, 1) if first else None
+
+    async def leave(self, topic: str, user_id: str, connection: str) -> Entry | None:
+        """Count a connection out; the user's entry when it was their last."""
+        users = self.topics.get(topic, {})
+        if user_id not in users:
+            return None
+        meta, connections = users[user_id]
+        connections.discard(connection)
+        if connections:
+            return None
+        del users[user_id]
+        if not users:
+            self.topics.pop(topic, None)
+        return entry_of(user_id, meta, 0)
+
+    async def state(self, topic: str) -> dict[str, Entry]:
+        """Everyone present in the topic, by user id."""
+        return {
+            user_id: entry_of(user_id, meta, len(connections))
+            for user_id, (meta, connections) in self.topics.get(topic, {}).items()
+        }
+
+
+class RedisPresence(LocalPresence):
+    """Presence of every live process, in Redis; the local part is kept too,
+    to be written again when Redis lost it."""
+
+    def __init__(self, processes: ProcessRegistry) -> None:
+        super().__init__()
+        self.processes = processes
+        client, prefix = processes.client, processes.prefix
+        self.prefix = f"{prefix}:rt-presence"
+        self.join_script = client.register_script(_JOIN)
+        self.leave_script = client.register_script(_LEAVE)
+        self.state_script = client.register_script(_STATE)
+        processes.on_rewrite.append(self.rewrite)
+        processes.on_dead.append(self.forget)
+        self.on_leaves: list[Any] = []  # (topic, entry) -> None, for a dead one's
+
+    def keys(self, topic: str, user_id: str, process: str | None = None) -> list[str]:
+        return [
+            f"{self.prefix}:{topic}:user:{user_id}",
+            f"{self.prefix}:{topic}:users",
+            f"{self.prefix}:{topic}:meta",
+            f"{self.prefix}-of:{process or self.processes.process}",
+            self.processes.live_key,
+        ]
+
+    async def join(
+        self, topic: str, user_id: str, meta: dict[str, Any], connection: str
+    ) -> Entry | None:
+        await super().join(topic, user_id, meta, connection)
+        await self.processes.join()
+        joined = await self.join_script(
+            keys=self.keys(topic, user_id),
+            args=[
+                user_id,
+                self.processes.process,
+                time.time(),
+                json.dumps(meta),
+                f"{topic}\n{user_id}",
+            ],
+        )
+        return entry_of(user_id, meta, 1) if joined else None
+
+    async def leave(self, topic: str, user_id: str, connection: str) -> Entry | None:
+        users = self.topics.get(topic, {})
+        if user_id not in users or connection not in users[user_id][1]:
+            return None
+        meta = users[user_id][0]
+        await super().leave(topic, user_id, connection)
+        left = await self.leave_script(
+            keys=self.keys(topic, user_id),
+            args=[
+                user_id,
+                self.processes.process,
+                time.time(),
+                f"{topic}\n{user_id}",
+                "one",
+            ],
+        )
+        return entry_of(user_id, meta, 0) if left else None
+
+    async def state(self, topic: str) -> dict[str, Entry]:
+        found = await self.state_script(
+            keys=[
+                f"{self.prefix}:{topic}:users",
+                f"{self.prefix}:{topic}:meta",
+                self.processes.live_key,
+            ],
+            args=[f"{self.prefix}:{topic}:user:", time.time()],
+        )
+        state = {}
+        for index in range(0, len(found), 3):
+            user_id = _text(found[index])
+            state[user_id] = entry_of(
+                user_id, json.loads(_text(found[index + 1])), int(found[index + 2])
+            )
+        return state
+
+    async def rewrite(self) -> None:
+        """Write this process's presence again (Redis lost it): no diffs, the
+        others never heard it leave."""
+        for topic, users in self.topics.items():
+            for user_id, (meta, connections) in users.items():
+                keys = self.keys(topic, user_id)
+                async with self.processes.client.pipeline(transaction=True) as pipe:
+                    pipe.hset(keys[0], self.processes.process, len(connections))
+                    pipe.sadd(keys[1], user_id)
+                    pipe.hset(keys[2], user_id, json.dumps(meta))
+                    pipe.sadd(keys[3], f"{topic}\n{user_id}")
+                    await pipe.execute()
+
+    async def forget(self, process: str) -> None:
+        """A dead process's connections leave; tell whoever listens of each
+        user now absent everywhere."""
+        client = self.processes.client
+        of = f"{self.prefix}-of:{process}"
+        for member in await client.smembers(of):
+            topic, user_id = _text(member).split("\n", 1)
+            keys = self.keys(topic, user_id, process)
+            meta = await client.hget(keys[2], user_id)
+            left = await self.leave_script(
+                keys=keys, args=[user_id, process, time.time(), _text(member), "all"]
+            )
+            if left:
+                entry = entry_of(user_id, json.loads(_text(meta or b"{}")), 0)
+                for listener in self.on_leaves:
+                    await listener(topic, entry)
+        await client.delete(of)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+_stores: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalPresence]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def presence_store() -> LocalPresence:
+    """The running loop's presence store: in Redis with channels-redis."""
+    loop = asyncio.get_running_loop()
+    found = _stores.get(loop)
+    if found is None:
+        processes = registry()
+        if processes is None:
+            found = LocalPresence()
+        else:
+            found = RedisPresence(processes)
+            found.on_leaves.append(announce_leave)
+        _stores[loop] = found
+    return found
+
+
+async def announce_leave(topic: str, entry: Entry) -> None:
+    """Tell every process's followers that a dead process's user left."""
+    from channels.layers import get_channel_layer
+
+    from realtime.protocol.layer import presence_message
+    from realtime.protocol.topics import group_name
+
+    await get_channel_layer().group_send(
+        group_name(topic), presence_message(topic, {}, {entry["user_id"]: entry})
+    )

@@ -1,0 +1,110 @@
+"""The live server processes of a deployment, in Redis where it runs.
+
+What a process holds for the whole deployment (its connections' places in
+the per-user caps, its followers' presence) is kept in Redis under the
+process's id. A heartbeat every ``CONNECTION_COUNT_TTL``/3 seconds keeps the
+process among the live ones; a process that dies without a word drops out
+after ``CONNECTION_COUNT_TTL`` seconds, and the next heartbeat of any process
+clears what it held. A heartbeat that finds its process missing (Redis
+restarted empty) has everything the process holds written again.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.conf import settings
+
+from realtime.conf import realtime_settings
+
+logger = logging.getLogger(__name__)
+
+Hook = Callable[..., Awaitable[None]]
+
+
+class ProcessRegistry:
+    """This process's id and heartbeat in Redis, and what to do for processes
+    found dead or for Redis found empty."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.process = uuid.uuid4().hex
+        self.live_key = f"{prefix}:rt-processes"
+        self.on_rewrite: list[Hook] = []  # () -> None: write it all again
+        self.on_dead: list[Hook] = []  # (process id) -> None: clear what it held
+        self.heartbeat: asyncio.Task | None = None
+        self.registered = False
+
+    @property
+    def ttl(self) -> int:
+        return int(realtime_settings.CONNECTION_COUNT_TTL)
+
+    async def join(self) -> None:
+        """Be among the live processes now (before counting anything), and
+        keep beating."""
+        self.keep_beating()
+        if not self.registered:
+            expires = time.time() + self.ttl
+            await self.client.zadd(self.live_key, {self.process: expires})
+            self.registered = True
+
+    def keep_beating(self) -> None:
+        """Start the heartbeat if it is not running (it runs for the loop's life)."""
+        if self.heartbeat is None or self.heartbeat.done():
+            self.heartbeat = asyncio.get_running_loop().create_task(
+                self.beat(), name="realtime-process-heartbeat"
+            )
+
+    async def beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await self.beat_once()
+            except Exception as error:
+                logger.warning("The process heartbeat failed (%r)", error)
+
+    async def beat_once(self) -> None:
+        """Stay among the live processes; rewrite if Redis forgot us; clear
+        what dead processes held."""
+        now = time.time()
+        added = await self.client.zadd(self.live_key, {self.process: now + self.ttl})
+        if added:  # we were not there: Redis restarted empty, or was flushed
+            for hook in self.on_rewrite:
+                await hook()
+        dead = await self.client.zrangebyscore(self.live_key, "-inf", now)
+        for process in dead:
+            name = process.decode() if isinstance(process, bytes) else process
+            for hook in self.on_dead:
+                await hook(name)
+            await self.client.zrem(self.live_key, name)
+
+
+_registries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def registry() -> ProcessRegistry | None:
+    """The running loop's registry when the default channel layer is
+    channels-redis (on its first host), else None: one process, nothing to
+    share."""
+    loop = asyncio.get_running_loop()
+    if loop not in _registries:
+        _registries[loop] = _make_registry()
+    return _registries[loop]
+
+
+def _make_registry() -> ProcessRegistry | None:
+    config = getattr(settings, "CHANNEL_LAYERS", {}).get("default", {})
+    if not config.get("BACKEND", "").startswith("channels_redis."):
+        return None
+    from channels_redis.utils import create_pool, decode_hosts
+    from redis.asyncio import Redis
+
+    options = config.get("CONFIG", {})
+    host = decode_hosts(options.get("hosts"))[0]
+    client = Redis(connection_pool=create_pool(host))
+    return ProcessRegistry(client, options.get("prefix", "asgi"))
