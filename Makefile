@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # A URL as the test banner shows it: any password masked.
 shown = $(shell printf '%s' '$(1)' | sed -E 's#://([^:/@]*):[^@]*@#://\1:***@#')
 
-.PHONY: run test test-js test-sqlite test-postgres browser lint format migrate clean
+.PHONY: run test test-js test-sqlite test-postgres browser lint format migrate clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +41,20 @@ format: $(VENV)/.installed
 # warning, except in CI (CI=true), where that is an error.
 test: lint test-js test-sqlite test-postgres
 
-# The browser client's unit tests and its adapters against the real npm packages.
+# The browser client's unit tests and its adapters against the real npm packages;
+# the pages' query and mutation code and the vendored query-core (tests/js/).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
 test-js: node_modules/.installed
-	node --test realtime/tests/js/
+	node --test realtime/tests/js/ tests/js/
+
+# The pages import @tanstack/query-core from static/vendor/ (no build step, no
+# CDN): refresh that copy from node_modules after changing its pin in
+# package-lock.json; tests/js/vendored.test.mjs fails until then.
+vendor: node_modules/.installed
+	node scripts/vendor_query_core.mjs
 
 # The browser tests drive Debian's Chromium (never a browser download); install
 # it where it is missing.

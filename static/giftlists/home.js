@@ -1,34 +1,24 @@
-// home.js: keeps "my families and their lists" live.
+// home.js: "my families and their lists", live.
 //
-// The page is rendered by the server; this follows family:<id> for each family
-// shown (lists added, renamed or deleted; members joining or leaving) and
-// user:<me> (being added to another family), and patches the page in place.
+// The server renders the page; from then on TanStack Query holds the families
+// and each family's lists, kept in step with family:<id> (lists added, renamed or
+// deleted; members joining or leaving) and user:<me> (joining another family)
+// through the query adapter, and the page is redrawn from the cache.
 
-import { announce, api, apiAll, bindStatusBadge, connect, el, flash } from "./live.js";
+import { applyToList } from "../realtime/adapters/apply.js";
+import { connectQueryClient } from "../realtime/adapters/tanstack.js";
+import { announce, el, flash } from "./dom.js";
+import { api, apiAll } from "./http.js";
+import { bindStatusBadge, connection } from "./live.js";
+import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
-const root = document.getElementById("home-app");
-const me = root.dataset.userId;
-const families = document.getElementById("families");
-const noFamily = document.getElementById("no-family");
-const messages = document.getElementById("messages");
-
-const client = connect();
-bindStatusBadge(client, document.getElementById("connection"));
-const following = new Map(); // family id -> unsubscribe
-
-function section(familyId) {
-  return families.querySelector(`section[data-family-id="${CSS.escape(String(familyId))}"]`);
-}
+const FAMILY = "family:";
 
 function occasion(text) {
   if (!text) return "";
   const date = new Date(`${text}T00:00:00`);
   if (Number.isNaN(date.getTime())) return "";
   return `, ${date.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" })}`;
-}
-
-function squash(text) {
-  return text.replace(/\s+/g, " ").trim();
 }
 
 function listItem(giftList) {
@@ -41,154 +31,163 @@ function listItem(giftList) {
   );
 }
 
-function showEmpty(familySection) {
-  const list = familySection.querySelector("ul.lists");
-  const empty = list.children.length === 0;
-  list.hidden = empty;
-  familySection.querySelector("p.empty").hidden = !empty;
-}
+const squash = (text) => text.replace(/\s+/g, " ").trim();
+const membersText = (family) => `Members: ${family.members.map((m) => m.username).join(", ")}`;
 
-/** Put a list into its family's section, in title order; highlight it. */
-function placeList(giftList) {
-  const familySection = section(giftList.family);
-  if (!familySection) return;
-  const list = familySection.querySelector("ul.lists");
-  const old = list.querySelector(`li[data-list-id="${giftList.id}"]`);
-  const item = listItem(giftList);
-  if (old) old.remove();
-  const after = [...list.children].find(
-    (li) => li.querySelector("a").textContent.localeCompare(giftList.title) > 0,
+function newSection(family) {
+  return el(
+    "section",
+    { className: "family", "aria-labelledby": `family-${family.id}`, dataset: { familyId: family.id } },
+    el("h2", { id: `family-${family.id}` }, family.name),
+    el("p", { className: "members" }, membersText(family)),
+    el("ul", { className: "lists", hidden: true }),
+    el("p", { className: "empty" }, "No lists yet."),
   );
-  list.insertBefore(item, after || null);
-  showEmpty(familySection);
-  flash(item);
 }
 
-function removeList(listId) {
-  const item = families.querySelector(`li[data-list-id="${CSS.escape(String(listId))}"]`);
-  if (!item) return;
-  const familySection = item.closest("section");
-  item.remove();
-  showEmpty(familySection);
+/** Show `lists` in `section`, in title order; rows in `highlights` flash. */
+function renderLists(section, lists, highlights) {
+  const ul = section.querySelector("ul.lists");
+  const shown = new Map([...ul.children].map((item) => [item.dataset.listId, item]));
+  const sorted = [...lists].sort((a, b) => a.title.localeCompare(b.title));
+  const items = sorted.map((giftList) => {
+    const id = String(giftList.id);
+    const fresh = listItem(giftList);
+    const old = shown.get(id);
+    const item = old && squash(old.textContent) === squash(fresh.textContent) ? old : fresh;
+    if (highlights.delete(id)) flash(item);
+    return item;
+  });
+  ul.replaceChildren(...items);
+  ul.hidden = items.length === 0;
+  section.querySelector("p.empty").hidden = items.length > 0;
 }
 
-async function refreshFamily(familyId) {
-  try {
-    const family = await api("GET", `/api/families/${familyId}/`);
-    const familySection = section(familyId);
-    if (!familySection) return;
-    familySection.querySelector("h2").textContent = family.name;
-    familySection.querySelector(".members").textContent =
-      `Members: ${family.members.map((member) => member.username).join(", ")}`;
-  } catch (error) {
-    if (error.status === 404) dropFamily(familyId);
+/** The page's queries follow its topics; returns the disconnect function. */
+function syncHome(client, queryClient, me) {
+  const familiesKey = keys.families();
+  const queryKeysFor = (topic, event) => {
+    const kind = event && event.data.entity_type;
+    if (topic === `user:${me}`) return [familiesKey];
+    if (!topic.startsWith(FAMILY)) return [];
+    const listsKey = keys.familyLists(topic.slice(FAMILY.length));
+    if (!event) return [familiesKey, listsKey];
+    if (kind === "gift-list") return [listsKey];
+    if (kind === "family" || kind === "membership") return [familiesKey];
+    return [];
+  };
+  const patch = (queryClient, event) => {
+    const kind = event.data.entity_type;
+    const key = kind === "gift-list" ? queryKeysFor(event.topic, event)[0] : familiesKey;
+    if (kind !== "gift-list" && kind !== "family") return false;
+    if (queryClient.getQueryData(key) === undefined) return false;
+    queryClient.setQueryData(key, (rows) => applyToList(rows, event));
+    return true;
+  };
+  return connectQueryClient(client, queryClient, { queryKeysFor, patch });
+}
+
+function mount(root, { client, queryClient, http }) {
+  const me = root.dataset.userId;
+  const container = document.getElementById("families");
+  const noFamily = document.getElementById("no-family");
+  const messages = document.getElementById("messages");
+  const read = reads(http);
+  const followed = new Map(); // family id -> stop following it
+  const highlights = new Set(); // list ids changed by an event, to flash when shown
+
+  const sectionOf = (familyId) =>
+    container.querySelector(`section[data-family-id="${CSS.escape(String(familyId))}"]`);
+
+  function onFamilyEvent(event) {
+    const { entity_type: kind, payload } = event.data;
+    if (kind === "gift-list" && event.event !== "DELETED") highlights.add(String(payload.id));
   }
-}
 
-function dropFamily(familyId) {
-  const familySection = section(familyId);
-  if (familySection) familySection.remove();
-  const stop = following.get(String(familyId));
-  if (stop) stop();
-  following.delete(String(familyId));
-  noFamily.hidden = families.children.length > 0;
-}
-
-async function addFamily(familyId) {
-  if (section(familyId)) return;
-  try {
-    const [family, lists] = await Promise.all([
-      api("GET", `/api/families/${familyId}/`),
-      apiAll(`/api/gift-lists/?family=${familyId}`),
-    ]);
-    if (section(familyId)) return;
-    const familySection = el(
-      "section",
-      { className: "family", "aria-labelledby": `family-${family.id}`, dataset: { familyId: family.id } },
-      el("h2", { id: `family-${family.id}` }, family.name),
-      el("p", { className: "members" }, `Members: ${family.members.map((m) => m.username).join(", ")}`),
-      el("ul", { className: "lists" }),
-      el("p", { className: "empty" }, "No lists yet."),
-    );
-    families.append(familySection);
-    noFamily.hidden = true;
-    lists.sort((a, b) => a.title.localeCompare(b.title)).forEach(placeList);
-    showEmpty(familySection);
-    flash(familySection);
-    follow(familyId);
-  } catch (error) {
-    announce(messages, `Could not load a family you were added to: ${error.message}`);
+  function follow(familyId) {
+    const id = String(familyId);
+    if (followed.has(id)) return;
+    const stopTopic = client.subscribe(`${FAMILY}${id}`, onFamilyEvent);
+    const stopLists = watch(queryClient, read.familyLists(id), (result) => {
+      const section = sectionOf(id);
+      if (section && result.data) renderLists(section, result.data, highlights);
+    });
+    followed.set(id, () => {
+      stopTopic();
+      stopLists();
+    });
   }
-}
 
-function onFamilyEvent(familyId, event) {
-  const { entity_type: kind, payload } = event.data;
-  if (kind === "gift-list") {
-    if (event.event === "DELETED") removeList(payload.id);
-    else placeList(payload);
-  } else if (kind === "family") {
-    if (event.event === "DELETED") dropFamily(familyId);
-    else refreshFamily(familyId);
-  } else if (kind === "membership") {
-    refreshFamily(familyId);
+  function unfollow(familyId) {
+    const id = String(familyId);
+    followed.get(id)?.();
+    followed.delete(id);
   }
-}
 
-/** Bring a server-rendered section up to date: what changed before we followed it. */
-async function syncFamily(familyId) {
-  const familySection = section(familyId);
-  if (!familySection) return;
-  try {
-    const lists = await apiAll(`/api/gift-lists/?family=${familyId}`);
-    const shown = new Set(lists.map((giftList) => String(giftList.id)));
-    for (const item of familySection.querySelectorAll("li[data-list-id]")) {
-      if (!shown.has(item.dataset.listId)) removeList(item.dataset.listId);
+  function renderFamilies(families) {
+    const wanted = new Set(families.map((family) => String(family.id)));
+    for (const section of container.querySelectorAll("section[data-family-id]")) {
+      if (wanted.has(section.dataset.familyId)) continue;
+      section.remove();
+      unfollow(section.dataset.familyId);
     }
-    for (const giftList of lists) {
-      const item = familySection.querySelector(`li[data-list-id="${giftList.id}"]`);
-      if (!item || squash(item.textContent) !== squash(listItem(giftList).textContent)) {
-        placeList(giftList);
+    for (const family of families) {
+      let section = sectionOf(family.id);
+      if (!section) {
+        section = newSection(family);
+        container.append(section);
+        flash(section);
       }
+      section.querySelector("h2").textContent = family.name;
+      section.querySelector(".members").textContent = membersText(family);
+      follow(family.id);
     }
-    await refreshFamily(familyId);
-  } catch (error) {
-    if (error.status === 404) dropFamily(familyId);
+    noFamily.hidden = families.length > 0;
   }
-}
 
-function follow(familyId) {
-  const key = String(familyId);
-  if (following.has(key)) return;
-  following.set(
-    key,
-    client.subscribe(`family:${key}`, (event) => onFamilyEvent(key, event)),
-  );
-}
+  syncHome(client, queryClient, me);
+  bindStatusBadge(client, document.getElementById("connection"));
 
-for (const familySection of families.querySelectorAll("section[data-family-id]")) {
-  follow(familySection.dataset.familyId);
-}
+  // The families the server rendered are followed at once, before any read.
+  const shown = [...container.querySelectorAll("section[data-family-id]")].map((s) => s.dataset.familyId);
+  shown.forEach(follow);
+  let errors = 0;
+  watch(queryClient, read.families(), (result) => {
+    if (result.data) renderFamilies(result.data);
+    if (result.errorUpdateCount > errors) {
+      errors = result.errorUpdateCount;
+      announce(messages, `Could not load your families: ${result.error.message}`);
+    }
+  });
+  client.subscribe(`user:${me}`);
 
-client.subscribe(`user:${me}`, (event) => {
-  if (event.data.entity_type === "membership" && event.event === "ADDED") {
-    addFamily(event.data.payload.family);
+  const unsynced = new Set(shown);
+  const synced = () => {
+    if (!unsynced.size) root.dataset.synced = "true";
+  };
+  for (const id of shown) {
+    const topic = `${FAMILY}${id}`;
+    onceReadAfterBaseline(client, queryClient, topic, [keys.families(), keys.familyLists(id)], () => {
+      unsynced.delete(id);
+      synced();
+    });
   }
-});
+  synced();
 
-const unsynced = new Set(following.keys());
-client.on("baseline", async (topic) => {
-  if (!topic.startsWith("family:")) return;
-  const familyId = topic.slice("family:".length);
-  await syncFamily(familyId);
-  unsynced.delete(familyId);
-  if (!unsynced.size) root.dataset.synced = "true";
-});
-if (!unsynced.size) root.dataset.synced = "true";
+  client.on("forbidden", (topic) => {
+    if (!topic.startsWith(FAMILY)) return;
+    const id = topic.slice(FAMILY.length);
+    queryClient.setQueryData(keys.families(), (families) =>
+      families?.filter((family) => String(family.id) !== id),
+    );
+    unfollow(id);
+    sectionOf(id)?.remove();
+  });
+  client.start();
+}
 
-client.on("resync", (topic) => {
-  // Too much happened while away to replay: the server's page is the truth.
-  if (topic.startsWith("family:") || topic.startsWith("user:")) window.location.reload();
-});
-client.on("forbidden", (topic) => {
-  if (topic.startsWith("family:")) dropFamily(topic.slice("family:".length));
+mount(document.getElementById("home-app"), {
+  client: connection(),
+  queryClient: createQueryClient(),
+  http: { api, apiAll },
 });

@@ -164,3 +164,29 @@ def hold_gift_events(page: Page, gift_id: int) -> HeldEvents:
     held = HeldEvents(gift_id)
     page.route_web_socket(re.compile(r"/ws/"), held.route)
     return held
+
+
+class HeldRead:
+    """The page's next read of a URL: answered by the server at once, but handed
+    to the page only when the test says, so that events can overtake it."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.held: list[tuple[Any, Any]] = []
+
+    def route(self, route: Any) -> None:
+        if self.armed and not self.held:
+            self.held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    def release(self) -> None:
+        """Hand the held answer (what the server said then) to the page."""
+        route, response = self.held[0]
+        route.fulfill(response=response)
+
+
+def hold_next_read(page: Page, url: re.Pattern[str]) -> HeldRead:
+    held = HeldRead()
+    page.route(url, held.route)
+    return held

@@ -8,7 +8,15 @@ import uuid
 
 from playwright.sync_api import expect
 
-from .people import LIVE, activity, badge, gift_row, hold_gift_events, wait_until
+from .people import (
+    LIVE,
+    activity,
+    badge,
+    gift_row,
+    hold_gift_events,
+    hold_next_read,
+    wait_until,
+)
 
 
 def unique(title: str) -> str:
@@ -196,3 +204,130 @@ def test_a_member_who_leaves_the_family_loses_the_page_live(people, api, alices_
         expect(page.locator("#add-gift")).to_be_hidden()
     finally:
         api["alice"].invite_and_accept(family, api["bob"])
+
+
+def test_events_during_an_optimistic_claim_and_its_rollback_stay(
+    people, api, alices_list
+):
+    """Bob's claim shows at once and waits; Alice's changes arrive meanwhile;
+    the server refuses the claim (Carol was first, her event held back), and
+    the page takes back only Bob's guess. The read that follows was answered
+    before Alice's next change, and the page ends with that change all the
+    same: nothing the events said is lost to a rollback or an older read.
+    (Carol's event stays held: released after later ones, the page would rightly
+    drop it as out of order, which a real server never sends.)"""
+    suffix = uuid.uuid4().hex[:6]
+    puzzle, lamp = f"Puzzle {suffix}", f"Lamp {suffix}"
+    target = api["alice"].post(
+        "/api/gifts/", json={"list": alices_list, "title": puzzle}
+    )
+    lamp_gift = api["alice"].post(
+        "/api/gifts/", json={"list": alices_list, "title": lamp}
+    )
+    bob = people("bob")
+    bob.expect_errors(r"status of 409 \(Conflict\).*/api/gifts/\d+/claim/")
+    page = bob.page()
+    held_events = hold_gift_events(page, target["id"])
+    claims = []
+    page.route(
+        re.compile(r"/api/gifts/\d+/claim/$"), lambda route: claims.append(route)
+    )
+    read = hold_next_read(page, re.compile(r"/api/gifts/\?list=\d+$"))
+    bob.open(f"/lists/{alices_list}/", page=page)
+    row = gift_row(page, puzzle)
+    expect(row).to_contain_text("Still wanted")
+
+    api["carol"].post(f"/api/gifts/{target['id']}/claim/", expect=200)
+    wait_until(
+        page, lambda: held_events.messages, "carol's claim never reached the socket"
+    )
+    page.get_by_role("button", name=f"Claim {puzzle}").click()
+    expect(row).to_contain_text("Claimed by you")
+    wait_until(page, lambda: claims, "the claim request was never sent")
+
+    # While the guess shows, Alice adds a gift and renames another.
+    yoyo = f"Yo-yo {suffix}"
+    api["alice"].post("/api/gifts/", json={"list": alices_list, "title": yoyo})
+    api["alice"].patch(f"/api/gifts/{lamp_gift['id']}/", json={"title": f"{lamp} v2"})
+    expect(gift_row(page, yoyo)).to_be_visible(timeout=LIVE)
+    expect(gift_row(page, f"{lamp} v2")).to_be_visible(timeout=LIVE)
+    expect(row).to_contain_text("Claimed by you")
+
+    read.armed = True  # the read after the refusal is answered, then held
+    claims[0].continue_()
+    expect(page.locator("#messages")).to_contain_text(
+        f"Could not claim {puzzle}: This gift is already claimed."
+    )
+    expect(row).not_to_contain_text("Claimed by you")
+    expect(gift_row(page, yoyo)).to_be_visible()
+    expect(gift_row(page, f"{lamp} v2")).to_be_visible()
+    wait_until(page, lambda: read.held, "the page never read the list again")
+
+    # Alice renames the lamp after that read was answered, then the old answer
+    # reaches the page; a later gift is the barrier that shows it was taken in.
+    api["alice"].patch(f"/api/gifts/{lamp_gift['id']}/", json={"title": f"{lamp} v3"})
+    expect(gift_row(page, f"{lamp} v3")).to_be_visible(timeout=LIVE)
+    read.release()
+    barrier = f"Barrier {suffix}"
+    api["alice"].post("/api/gifts/", json={"list": alices_list, "title": barrier})
+    expect(gift_row(page, barrier)).to_be_visible(timeout=LIVE)
+    expect(gift_row(page, f"{lamp} v3")).to_be_visible()
+    expect(gift_row(page, f"{lamp} v2")).to_have_count(0)
+    expect(row).to_contain_text("Claimed by carol")
+
+    expect(gift_row(page, yoyo)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Claim {puzzle}")).to_have_count(0)
+
+
+def hold_claims(page) -> list:
+    """The page's claim requests, held until the test continues them."""
+    claims: list = []
+    page.route(
+        re.compile(r"/api/gifts/\d+/claim/$"), lambda route: claims.append(route)
+    )
+    return claims
+
+
+def test_two_people_claiming_at_once_end_with_one_winner(people, api, alices_list):
+    """Bob and Carol click Claim on the same gift, their requests in flight
+    together: the server takes one; the winner's page says so, the other's takes
+    its guess back, names the winner and says why."""
+    robot = unique("Robot")
+    gift = api["alice"].post("/api/gifts/", json={"list": alices_list, "title": robot})
+    names = ("bob", "carol")
+    pages, held = {}, {}
+    for name in names:
+        person = people(name)
+        person.expect_errors(r"status of 409 \(Conflict\).*/api/gifts/\d+/claim/")
+        page = person.page()
+        held[name] = hold_claims(page)
+        pages[name] = person.open(f"/lists/{alices_list}/", page=page)
+        expect(gift_row(pages[name], robot)).to_contain_text("Still wanted")
+    for name in names:
+        pages[name].get_by_role("button", name=f"Claim {robot}").click()
+        expect(gift_row(pages[name], robot)).to_contain_text("Claimed by you")
+        wait_until(
+            pages[name],
+            lambda sent=held[name]: sent,
+            f"{name}'s claim was never sent",
+        )
+    for name in names:
+        held[name][0].continue_()
+
+    wait_until(
+        pages["bob"],
+        lambda: api["bob"].get(f"/api/gifts/{gift['id']}/")["claimed_by_username"],
+        "nobody's claim was taken",
+    )
+    winner = api["bob"].get(f"/api/gifts/{gift['id']}/")["claimed_by_username"]
+    loser = next(name for name in names if name != winner)
+    expect(gift_row(pages[winner], robot)).to_contain_text("Claimed by you")
+    expect(pages[winner].get_by_role("button", name=f"Unclaim {robot}")).to_be_enabled()
+    expect(pages[loser].locator("#messages")).to_contain_text(
+        f"Could not claim {robot}: This gift is already claimed."
+    )
+    expect(gift_row(pages[loser], robot)).to_contain_text(
+        f"Claimed by {winner}", timeout=LIVE
+    )
+    expect(pages[loser].get_by_role("button", name=f"Claim {robot}")).to_have_count(0)
+    expect(pages[winner].locator("#messages")).to_be_empty()

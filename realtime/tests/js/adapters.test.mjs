@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { QueryClient } from "@tanstack/query-core";
+import { QueryClient, QueryObserver } from "@tanstack/query-core";
 import { mutate as globalMutate } from "swr";
 import { initCache } from "swr/_internal";
 
@@ -83,6 +83,82 @@ describe("TanStack Query", () => {
     disconnect();
     realtime.emit("event", gift("ADDED", 4, "Hat"));
     assert.equal(queryClient.getQueryData(["gifts", 1]).length, 3);
+  });
+});
+
+/** A query function whose answers the test gives, one per call, in order. */
+function scriptedReads() {
+  const calls = [];
+  const queryFn = () =>
+    new Promise((resolve) => {
+      calls.push(resolve);
+    });
+  return { calls, queryFn };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("TanStack Query and reads racing events", () => {
+  function watched(queryFn) {
+    const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const observer = new QueryObserver(queryClient, { queryKey: ["gifts", 1], queryFn });
+    const stop = observer.subscribe(() => {});
+    return { queryClient, stop };
+  }
+
+  test("a baseline reads the topic's queries again", async () => {
+    const realtime = new RealtimeClient();
+    const reads = scriptedReads();
+    const { queryClient, stop } = watched(reads.queryFn);
+    connectQueryClient(realtime, queryClient, { queryKeysFor: () => [["gifts", 1]] });
+    reads.calls[0](gifts);
+    await settle();
+    realtime.emit("baseline", "gift-list:1");
+    assert.equal(reads.calls.length, 2);
+    stop();
+  });
+
+  test("an event patched during a refetch outlives the refetch's older answer", async () => {
+    const realtime = new RealtimeClient();
+    const reads = scriptedReads();
+    const { queryClient, stop } = watched(reads.queryFn);
+    connectQueryClient(realtime, queryClient, {
+      queryKeysFor: () => [["gifts", 1]],
+      patch: patchListQuery(() => ["gifts", 1], "gift"),
+    });
+    reads.calls[0](gifts);
+    await settle();
+    queryClient.invalidateQueries({ queryKey: ["gifts", 1] }); // a refetch begins
+    realtime.emit("event", gift("ADDED", 3, "Scarf")); // committed after its read
+    assert.deepEqual(queryClient.getQueryData(["gifts", 1]).map((g) => g.id), [1, 2, 3]);
+    assert.equal(reads.calls.length, 3); // read again, after the event
+    reads.calls[1](gifts); // the older answer comes last
+    reads.calls[2]([...gifts, { id: 3, title: "Scarf" }]);
+    await settle();
+    assert.deepEqual(queryClient.getQueryData(["gifts", 1]).map((g) => g.id), [1, 2, 3]);
+    await settle();
+    assert.deepEqual(queryClient.getQueryData(["gifts", 1]).map((g) => g.id), [1, 2, 3]);
+    stop();
+  });
+
+  test("an event during the first read drops that read and reads again", async () => {
+    const realtime = new RealtimeClient();
+    const reads = scriptedReads();
+    const { queryClient, stop } = watched(reads.queryFn);
+    connectQueryClient(realtime, queryClient, {
+      queryKeysFor: () => [["gifts", 1]],
+      patch: patchListQuery(() => ["gifts", 1], "gift"),
+    });
+    realtime.emit("event", gift("ADDED", 3, "Scarf")); // no data to patch yet
+    await settle();
+    assert.equal(reads.calls.length, 2);
+    reads.calls[0](gifts); // read before the event: dropped
+    await settle();
+    assert.equal(queryClient.getQueryData(["gifts", 1]), undefined);
+    reads.calls[1]([...gifts, { id: 3, title: "Scarf" }]);
+    await settle();
+    assert.deepEqual(queryClient.getQueryData(["gifts", 1]).map((g) => g.id), [1, 2, 3]);
+    stop();
   });
 });
 

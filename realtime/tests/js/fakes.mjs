@@ -160,3 +160,63 @@ export function fakeWindow() {
     fire: (kind) => listeners.get(kind)?.(),
   };
 }
+
+/**
+ * Transports the test drives by hand, for the client's own decisions: each one
+ * records what the client asked of it and reports what the test says.
+ */
+export function fakeTransports() {
+  const made = [];
+  const factory = (kind) => (context, sink) => {
+    const transport = new FakeTransport(kind, context, sink);
+    made.push(transport);
+    return transport;
+  };
+  return {
+    made,
+    last: (kind) => made.filter((t) => !kind || t.kind === kind).at(-1),
+    transports: { websocket: factory("websocket"), sse: factory("sse"), polling: factory("polling") },
+  };
+}
+
+class FakeTransport {
+  constructor(kind, context, sink) {
+    this.kind = kind;
+    this.context = context;
+    this.sink = sink;
+    this.opened = false;
+    this.closed = false;
+    this.follows = [];
+  }
+
+  open() {
+    this.started = true;
+  }
+
+  follow(added, removed) {
+    this.follows.push([added, removed]);
+  }
+
+  close() {
+    this.closed = true;
+  }
+
+  // What the transport reports.
+  welcome(info = { connection_id: "c1", heartbeat_interval: 30 }) {
+    this.opened = true;
+    this.sink.open(info);
+  }
+
+  receive(message) {
+    this.sink.message(message);
+  }
+
+  reach(cursor) {
+    this.sink.cursor(cursor);
+  }
+
+  end(info = {}) {
+    this.closed = true;
+    this.sink.close({ code: 1006, opened: this.opened, signedOut: false, retryAfter: 3000, ...info });
+  }
+}

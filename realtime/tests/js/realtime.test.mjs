@@ -15,6 +15,7 @@ import {
   FakeClock,
   event,
   fakeFetch,
+  fakeTransports,
   fakeWebSocketClass,
   fakeWindow,
   flush,
@@ -378,6 +379,161 @@ describe("fallbacks", () => {
     await clock.tick(1000);
     assert.equal(streams.length, 2);
     assert.equal(streams[1].cursor, "gift-list:1@6");
+  });
+});
+
+describe("the client above its transports (fake transports)", () => {
+  async function started(options = {}) {
+    const clock = new FakeClock();
+    const fakes = fakeTransports();
+    const client = new RealtimeClient(options, {
+      transports: fakes.transports,
+      fetch: async () => {
+        throw new TypeError("no network in this test");
+      },
+      setTimeout: clock.setTimeout,
+      clearTimeout: clock.clearTimeout,
+      now: clock.now,
+      random: () => 0.5,
+      location: { href: "http://testserver/" },
+      window: null,
+      document: null,
+    });
+    const seen = [];
+    for (const kind of ["baseline", "resync", "status"]) {
+      client.on(kind, (value) => seen.push([kind, value]));
+    }
+    client.start();
+    await flush();
+    return { client, clock, fakes, seen };
+  }
+
+  test("topics followed and dropped are passed to the transport in use", async () => {
+    const { client, fakes } = await started();
+    const ws = fakes.last("websocket");
+    ws.welcome();
+    const stop = client.subscribe("gift-list:1");
+    client.subscribe("gift-list:1");
+    stop();
+    const last = client.subscribe("family:5");
+    last();
+    assert.deepEqual(ws.follows, [
+      [["gift-list:1"], []],
+      [["family:5"], []],
+      [[], ["family:5"]],
+    ]);
+    assert.deepEqual(ws.context.topics(), ["gift-list:1"]);
+  });
+
+  test("baseline is announced once per topic, when its position first becomes known", async () => {
+    const { client, fakes, seen } = await started();
+    client.subscribe("gift-list:1");
+    client.subscribe("family:5");
+    const ws = fakes.last("websocket");
+    ws.welcome();
+    ws.receive({ type: "subscribed", topics: ["gift-list:1"], seqs: { "gift-list:1": 3 } });
+    ws.receive(event("gift-list:1", 4));
+    ws.receive(event("family:5", 1));
+    ws.receive({ type: "subscribed", topics: ["gift-list:1"], seqs: { "gift-list:1": 4 } });
+    assert.deepEqual(
+      seen.filter(([kind]) => kind === "baseline"),
+      [
+        ["baseline", "gift-list:1"],
+        ["baseline", "family:5"],
+      ],
+    );
+    const again = client.subscribe("user:1"); // a topic followed anew counts anew
+    ws.reach("user:1@2");
+    again();
+    client.subscribe("user:1");
+    ws.receive({ type: "subscribed", topics: ["user:1"], seqs: { "user:1": 2 } });
+    assert.deepEqual(
+      seen.filter(([kind]) => kind === "baseline").map(([, topic]) => topic),
+      ["gift-list:1", "family:5", "user:1", "user:1"],
+    );
+  });
+
+  test("cursors move positions forward only; a recovered false may move them back", async () => {
+    const { client, fakes, seen } = await started();
+    client.subscribe("gift-list:1");
+    const ws = fakes.last("websocket");
+    ws.welcome();
+    ws.reach("gift-list:1@9,family:5@2"); // family:5 is not followed
+    ws.reach("gift-list:1@4");
+    assert.deepEqual([...client.positions], [["gift-list:1", 9]]);
+    ws.receive({ type: "subscribed", topics: ["gift-list:1"], seqs: { "gift-list:1": 2 }, recovered: false });
+    assert.deepEqual([...client.positions], [["gift-list:1", 2]]);
+    assert.deepEqual(seen.at(-1), ["resync", "gift-list:1"]);
+  });
+
+  test("reports of a transport no longer in use are ignored", async () => {
+    const { client, clock, fakes } = await started();
+    const delivered = [];
+    client.subscribe("gift-list:1", (e) => delivered.push(e.seq));
+    const first = fakes.last("websocket");
+    first.end();
+    await clock.tick(250);
+    const second = fakes.last("websocket");
+    assert.notEqual(first, second);
+    first.receive(event("gift-list:1", 1));
+    first.end();
+    second.welcome();
+    second.receive(event("gift-list:1", 2));
+    assert.deepEqual(delivered, [2]);
+    assert.equal(client.status, Status.OPEN);
+  });
+
+  test("the failures that lead from WebSocket to SSE to polling, and back", async () => {
+    const { client, clock, fakes, seen } = await started({ retryWebSocketEvery: 60000 });
+    client.subscribe("gift-list:1");
+    fakes.last("websocket").welcome(); // a welcomed socket is no failure
+    fakes.last("websocket").end();
+    for (let n = 0; n < 3; n++) {
+      await clock.tick(5000);
+      fakes.last("websocket").end();
+    }
+    const sse = fakes.last("sse");
+    assert.equal(client.status, Status.FALLBACK_SSE);
+    assert.equal(sse.started, true);
+    sse.welcome(); // a stream that said subscribed is no failure
+    sse.end({ retryAfter: 1000 });
+    await clock.tick(1000);
+    fakes.last("sse").end(); // a failure: the next try waits its retryAfter
+    await clock.tick(3000);
+    fakes.last("sse").end();
+    assert.equal(client.status, Status.FALLBACK_POLL);
+    const polling = fakes.last("polling");
+    assert.equal(polling.started, true);
+
+    await clock.tick(60000); // time to try the WebSocket again, beside the polling
+    const probe = fakes.last("websocket");
+    assert.equal(client.transport, polling);
+    probe.receive(event("gift-list:1", 1)); // not in use yet: ignored
+    assert.equal(client.positions.has("gift-list:1"), false);
+    probe.welcome();
+    assert.equal(polling.closed, true);
+    assert.equal(client.transport, probe);
+    assert.equal(client.status, Status.OPEN);
+    assert.ok(seen.some(([kind, value]) => kind === "status" && value === Status.FALLBACK_POLL));
+  });
+
+  test("a probe that fails is tried again later; one signed out signs the client out", async () => {
+    const { client, clock, fakes } = await started({
+      failuresBeforeFallback: 1,
+      retryWebSocketEvery: 1000,
+    });
+    fakes.last("websocket").end();
+    const sse = fakes.last("sse");
+    await clock.tick(1000);
+    const probes = () => fakes.made.filter((t) => t.kind === "websocket").length;
+    assert.equal(probes(), 2);
+    fakes.last("websocket").end();
+    assert.equal(client.transport, sse);
+    await clock.tick(1000);
+    assert.equal(probes(), 3);
+    fakes.last("websocket").end({ code: 4401, signedOut: true });
+    assert.equal(client.status, Status.SIGNED_OUT);
+    assert.equal(sse.closed, true);
   });
 });
 

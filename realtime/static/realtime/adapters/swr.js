@@ -4,12 +4,14 @@ import { applyToList } from "./apply.js";
 
 /**
  * Call SWR's `mutate(key)` for every key a topic maps to when one of its events
- * arrives or it must be refetched (`resync`): SWR then revalidates those keys.
+ * arrives, when it must be refetched (`resync`), or when the client starts to
+ * follow it without a miss (`baseline`: a read before it may be stale): SWR then
+ * revalidates those keys.
  * With `patchEntityType`, events of that type update a cached list from their
  * payload first (still revalidating unless `revalidate` is false).
  *
  * `mutate` is SWR's global `mutate` or the one from `useSWRConfig()`;
- * `keysFor(topic, event)` returns the keys (`event` is null on resync).
+ * `keysFor(topic, event)` returns the keys (`event` is null on resync and baseline).
  * Returns a disconnect function.
  */
 export function connectSWR(realtime, mutate, { keysFor, patchEntityType, revalidate = true }) {
@@ -22,11 +24,14 @@ export function connectSWR(realtime, mutate, { keysFor, patchEntityType, revalid
       }
     }
   });
-  const offResync = realtime.on("resync", (topic) => {
+  const refresh = (topic) => {
     for (const key of keysFor(topic, null)) mutate(key);
-  });
+  };
+  const offResync = realtime.on("resync", refresh);
+  const offBaseline = realtime.on("baseline", refresh);
   return () => {
     offEvent();
     offResync();
+    offBaseline();
   };
 }

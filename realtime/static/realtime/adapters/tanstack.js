@@ -3,29 +3,50 @@
 import { applyToList } from "./apply.js";
 
 /**
- * Invalidate the query keys a topic maps to whenever one of its events arrives,
- * or when the server says the topic must be refetched (`resync`).
+ * Keep the queries a topic maps to in step with it: each event of the topic is
+ * applied by `patch` where it can be, else the queries are refetched; a
+ * `resync` (events were lost) and a `baseline` (from now on none is missed, so
+ * what was read before may be stale) refetch them too.
  *
- * `queryKeysFor(topic, event)` returns the query keys to invalidate (`event` is
- * null on resync). `patch(queryClient, event)` may update the cache from the
- * payload instead and return true to skip the refetch. Returns a disconnect
- * function.
+ * `queryKeysFor(topic, event)` returns the query keys (`event` is null on resync
+ * and baseline). `patch(queryClient, event)` may update the cache from the
+ * payload and return true to skip the refetch. Returns a disconnect function.
+ *
+ * A read in flight when an event arrives may have been answered before the
+ * change: it is dropped and the query read again, so a refetch racing live
+ * events ends with them.
  */
 export function connectQueryClient(realtime, queryClient, { queryKeysFor, patch } = {}) {
-  const invalidate = (topic, event) => {
-    for (const queryKey of queryKeysFor(topic, event)) {
-      queryClient.invalidateQueries({ queryKey });
-    }
+  const refetchAll = (topic, event) => {
+    for (const queryKey of queryKeysFor(topic, event)) refetchQuery(queryClient, queryKey);
   };
   const offEvent = realtime.on("event", (event) => {
-    if (patch && patch(queryClient, event)) return;
-    invalidate(event.topic, event);
+    if (!patch || !patch(queryClient, event)) return refetchAll(event.topic, event);
+    for (const queryKey of queryKeysFor(event.topic, event)) {
+      if (queryClient.isFetching({ queryKey }) > 0) refetchQuery(queryClient, queryKey);
+    }
   });
-  const offResync = realtime.on("resync", (topic) => invalidate(topic, null));
+  const offResync = realtime.on("resync", (topic) => refetchAll(topic, null));
+  const offBaseline = realtime.on("baseline", (topic) => refetchAll(topic, null));
   return () => {
     offEvent();
     offResync();
+    offBaseline();
   };
+}
+
+/**
+ * Invalidate the queries under `queryKey` and read the active ones again, from
+ * now: a read already in flight is dropped rather than joined (TanStack joins a
+ * first read that has no data yet, which may predate the change).
+ */
+export async function refetchQuery(queryClient, queryKey) {
+  const first = queryClient
+    .getQueryCache()
+    .findAll({ queryKey, fetchStatus: "fetching" })
+    .some((query) => query.state.data === undefined);
+  if (first) await queryClient.cancelQueries({ queryKey });
+  return queryClient.invalidateQueries({ queryKey }, { cancelRefetch: true });
 }
 
 /**

@@ -1,0 +1,142 @@
+// rows.js: the gifts as list items, one per gift, kept in the data's order and
+// refilled only when what they show changes (a row being edited is left alone).
+
+import { el, flash } from "../dom.js";
+
+function safeUrl(url) {
+  return /^https?:\/\//i.test(url || "") ? url : null;
+}
+
+function actionButton(action, text, label, disabled, extraClass = "") {
+  return el(
+    "button",
+    { type: "button", className: `small ${extraClass}`.trim(), dataset: { action }, "aria-label": label, disabled },
+    text,
+  );
+}
+
+/** "Still wanted", "Claimed by you", "Bought by carol". */
+export function stateText(gift, { me, nameOf }) {
+  if (gift.status === "wanted") return "Still wanted";
+  const mine = String(gift.claimed_by) === me;
+  const who = mine ? "you" : gift.claimed_by_username || nameOf(gift.claimed_by) || "someone";
+  return gift.status === "purchased" ? `Bought by ${who}` : `Claimed by ${who}`;
+}
+
+function giftButtons(gift, { isOwner, me, busy, closed }) {
+  if (gift.pending || closed) return [];
+  const title = gift.title;
+  if (isOwner) {
+    return [
+      actionButton("edit", "Edit", `Edit ${title}`, busy, "secondary"),
+      actionButton("delete", "Delete", `Delete ${title}`, busy, "danger"),
+    ];
+  }
+  if (gift.status === "wanted") {
+    return [
+      actionButton("claim", "Claim", `Claim ${title}`, busy),
+      actionButton("purchase", "Bought it", `Mark ${title} as bought`, busy, "secondary"),
+    ];
+  }
+  if (gift.status === "claimed" && String(gift.claimed_by) === me) {
+    return [
+      actionButton("purchase", "Mark bought", `Mark ${title} as bought`, busy),
+      actionButton("unclaim", "Unclaim", `Unclaim ${title}`, busy, "secondary"),
+    ];
+  }
+  return [];
+}
+
+function fillGift(node, gift, view) {
+  node.dataset.giftId = gift.id;
+  node.dataset.status = view.isOwner ? "wanted" : gift.status;
+  node.classList.toggle("pending", Boolean(gift.pending) || view.busy);
+  const href = safeUrl(gift.url);
+  const title = href
+    ? el("a", { className: "gift-title", href, target: "_blank", rel: "noopener noreferrer" }, gift.title)
+    : el("span", { className: "gift-title" }, gift.title);
+  const price = gift.price ? el("span", { className: "gift-price" }, gift.price) : null;
+  const notes = gift.notes ? el("p", { className: "gift-notes" }, gift.notes) : null;
+  const state = gift.pending
+    ? el("p", { className: "gift-state" }, "Saving…")
+    : view.isOwner
+      ? null
+      : el("p", { className: "gift-state" }, stateText(gift, view));
+  const buttons = giftButtons(gift, view);
+  const parts = [
+    el("div", { className: "gift-main" }, title, price),
+    notes,
+    state,
+    buttons.length ? el("div", { className: "gift-actions" }, buttons) : null,
+  ];
+  node.replaceChildren(...parts.filter(Boolean));
+}
+
+/**
+ * The rows of `list` (an <ul>). `update({gifts, busy, closed, nameOf})` shows
+ * the gifts; `highlight(id)` flashes a gift's row, now or when it appears;
+ * `edit(id, form)` shows a form in the row until `stopEditing(id)`.
+ */
+export function giftRows(list, { isOwner, me }) {
+  const rows = new Map(); // gift id -> {node, signature}
+  const editing = new Set();
+  const toFlash = new Set(); // rows to flash once they exist
+  let shown = null; // the last update's input, to redraw a row after editing
+
+  function update(input) {
+    shown = input;
+    const { gifts, busy, closed, nameOf } = input;
+    const seen = new Set();
+    let previous = null;
+    for (const gift of gifts) {
+      const id = String(gift.id);
+      seen.add(id);
+      let row = rows.get(id);
+      if (!row) {
+        row = { node: el("li", { className: "gift", tabIndex: -1 }), signature: null };
+        rows.set(id, row);
+      }
+      const view = { isOwner, me, busy: busy.has(id), closed, nameOf };
+      const signature = JSON.stringify([gift, view.busy, closed, stateText(gift, view)]);
+      if (row.signature !== signature && !editing.has(id)) {
+        const hadFocus = row.node.contains(document.activeElement);
+        fillGift(row.node, gift, view);
+        row.signature = signature;
+        if (hadFocus) (row.node.querySelector("button") || row.node).focus();
+      }
+      const wanted = previous ? previous.nextSibling : list.firstChild;
+      if (wanted !== row.node) list.insertBefore(row.node, wanted);
+      previous = row.node;
+      if (toFlash.delete(id)) flash(row.node);
+    }
+    for (const [id, row] of rows) {
+      if (seen.has(id)) continue;
+      row.node.remove();
+      rows.delete(id);
+      editing.delete(id);
+    }
+  }
+
+  function highlight(id) {
+    const row = rows.get(String(id));
+    if (row) flash(row.node);
+    else toFlash.add(String(id));
+  }
+
+  function edit(id, form) {
+    const row = rows.get(String(id));
+    if (!row) return;
+    editing.add(String(id));
+    row.node.replaceChildren(form);
+    form.querySelector("input").focus();
+  }
+
+  function stopEditing(id) {
+    editing.delete(String(id));
+    const row = rows.get(String(id));
+    if (row) row.signature = null;
+    if (shown) update(shown);
+  }
+
+  return { update, highlight, edit, stopEditing };
+}
