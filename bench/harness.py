@@ -7,6 +7,8 @@ uses) with the floor app of ``bench/floor_asgi.py``, and reads its processes'
 CPU time and memory from ``/proc``. :func:`run_fanout` holds C WebSockets over T
 topics, drives changes at a fixed rate, and measures every delivery; every
 change carries its send time in its text, so the receiver computes latency.
+:func:`run_presence` opens C connections on one topic at once and closes most
+of them again, and checks that every connection's view of presence agrees.
 """
 
 import asyncio
@@ -409,6 +411,9 @@ class Subscriber:
         self.reader: asyncio.Task | None = None
         self.handshake_ns = 0
         self.closed_early = False
+        self.user_id: str | None = None  # from welcome (the real endpoint)
+        self.subscribe_sent_ns = 0
+        self.subscribed_ns = 0
 
     async def open(self, url: str, first: dict | None) -> None:
         started = time.monotonic_ns()
@@ -420,19 +425,27 @@ class Subscriber:
             close_timeout=5,
         )
         if first is not None:  # the real endpoint: welcome, then subscribe
-            await self._expect("welcome")
+            welcome = await self._expect("welcome")
+            self.user_id = welcome.get("user_id")
+            self.subscribe_sent_ns = time.monotonic_ns()
             await self.connection.send(json.dumps(first))
         await self._expect("subscribed")
-        self.handshake_ns = time.monotonic_ns() - started
+        self.subscribed_ns = time.monotonic_ns()
+        self.handshake_ns = self.subscribed_ns - started
         self.reader = asyncio.create_task(self.read())
 
-    async def _expect(self, kind: str) -> None:
+    async def _expect(self, kind: str) -> dict[str, Any]:
         while True:
             message = json.loads(await asyncio.wait_for(self.connection.recv(), 60))
             if message.get("type") == kind:
-                return
+                return message
             if message.get("type") == "error":
                 raise RuntimeError(f"{self.topic}: {message}")
+            self.passed_over(message)
+
+    def passed_over(self, message: dict[str, Any]) -> None:
+        """A message that came before the awaited reply: of no use here (a
+        presence diff can come before ``subscribed``)."""
 
     async def read(self) -> None:
         tally = self.tally
@@ -698,6 +711,286 @@ async def measure_writes(
         "writes_per_second": round(writes / elapsed, 1),
         "server_cpu_ms_per_write": round((cpu_1 - cpu_0) * 1000 / max(writes, 1), 2),
         "write_ms": summary_ms(durations),
+    }
+
+
+# -- presence ---------------------------------------------------------------
+
+# Seconds the views of presence have, at most, to agree after the last
+# connection opened (or the last leaver closed); given up sooner when no
+# presence message at all arrived for DRAIN_TIMEOUT seconds.
+PRESENCE_TIMEOUT = 300
+
+
+@dataclass
+class PresenceScenario:
+    """C connections, one user each while the seeded accounts last, join one
+    topic at once; then all but O observers leave."""
+
+    name: str
+    connections: int
+    observers: int
+    description: str = ""
+
+
+@dataclass
+class PresenceTally:
+    """What one run's connections heard of presence."""
+
+    states: int = 0
+    state_entries: int = 0
+    diffs: int = 0
+    joins: int = 0
+    leaves: int = 0
+    # The contract sends presence_state right after subscribed, diffs after
+    # it: a diff before the state (or before subscribed) is counted here.
+    diffs_before_state: int = 0
+    diffs_before_subscribed: int = 0
+    # Entries that changed nothing: a join of a user the view had already, a
+    # leave of one it did not have. Harmless to a client that merges by user
+    # id, so counted, not failed; a view that ends wrong is the failure.
+    redundant_joins: int = 0
+    redundant_leaves: int = 0
+    malformed: int = 0  # an entry whose user_id is not its key
+    repeated_states: int = 0
+    first_diff_ns: int = 0
+    last_diff_ns: int = 0
+    last_message_ns: int = 0
+
+
+class PresenceSubscriber(Subscriber):
+    """A Subscriber that merges what it hears of presence into its view, as a
+    client would: the presence_state replaces the view, each presence_diff
+    adds its joins and removes its leaves, by user id."""
+
+    def __init__(self, topic: str, tally: Tally, heard: PresenceTally) -> None:
+        super().__init__(topic, tally)
+        self.heard = heard
+        self.present: dict[str, Any] = {}
+        self.has_state = False
+        self.changed_ns = 0  # when the view's users last changed
+        self.diffs = 0
+        self.leaves = 0
+
+    def passed_over(self, message: dict[str, Any]) -> None:
+        self.hear(message, time.monotonic_ns())
+
+    async def read(self) -> None:
+        try:
+            async for text in self.connection:
+                if '"type":"presence_' in text:
+                    self.hear(json.loads(text), time.monotonic_ns())
+        except Exception:
+            self.closed_early = True
+
+    def hear(self, message: dict[str, Any], now: int) -> None:
+        heard, kind = self.heard, message.get("type")
+        if kind == "presence_state":
+            present = message.get("present") or {}
+            heard.states += 1
+            heard.repeated_states += self.has_state
+            heard.state_entries += len(present)
+            heard.malformed += sum(e.get("user_id") != u for u, e in present.items())
+            self.present, self.has_state = dict(present), True
+            changed = True
+        elif kind == "presence_diff":
+            heard.diffs += 1
+            self.diffs += 1
+            heard.first_diff_ns = heard.first_diff_ns or now
+            heard.last_diff_ns = now
+            if not self.has_state:  # the state to come replaces the view
+                heard.diffs_before_state += 1
+                heard.diffs_before_subscribed += not self.subscribed_ns
+            changed = False
+            for user, entry in (message.get("joins") or {}).items():
+                heard.joins += 1
+                heard.malformed += entry.get("user_id") != user
+                if user in self.present:
+                    heard.redundant_joins += self.has_state
+                else:
+                    changed = True
+                self.present[user] = entry
+            for user in message.get("leaves") or {}:
+                heard.leaves += 1
+                self.leaves += 1
+                if self.present.pop(user, None) is None:
+                    heard.redundant_leaves += self.has_state
+                else:
+                    changed = True
+        else:
+            return
+        heard.last_message_ns = now
+        if changed:
+            self.changed_ns = now
+
+    def agrees(self, users: set[str]) -> bool:
+        """Whether this connection's view is exactly ``users``."""
+        return (
+            self.has_state
+            and len(self.present) == len(users)
+            and self.present.keys() == users
+        )
+
+
+async def until_agreed(
+    watchers: list[PresenceSubscriber], users: set[str], heard: PresenceTally
+) -> int:
+    """Wait until every watcher's view is exactly ``users``; how many views
+    were not when the deadline came (0: all agree)."""
+    started = time.monotonic()
+    started_ns = time.monotonic_ns()
+    pending = list(watchers)
+    while pending:
+        pending = [w for w in pending if not w.agrees(users)]
+        quiet_s = (time.monotonic_ns() - max(heard.last_message_ns, started_ns)) / 1e9
+        if not pending or quiet_s > DRAIN_TIMEOUT:
+            break
+        if time.monotonic() - started > PRESENCE_TIMEOUT:
+            break
+        await asyncio.sleep(0.05)
+    return sum(not w.agrees(users) for w in watchers)
+
+
+def _seconds(start_ns: int, end_ns: int) -> float:
+    return round(max(end_ns - start_ns, 0) / 1e9, 2)
+
+
+def _per_second(count: int, start_ns: int, end_ns: int) -> float | None:
+    if not count or end_ns <= start_ns:
+        return None
+    return round(count / ((end_ns - start_ns) / 1e9), 1)
+
+
+async def run_presence(
+    servers: ServerGroup,
+    seeded: dict,
+    scenario: PresenceScenario,
+    topic: str,
+    presence: bool,
+) -> dict[str, Any]:
+    """A join storm, then a leave storm, on one topic.
+
+    Every connection subscribes to ``topic`` with its own account (round-robin
+    when there are fewer accounts than connections). With ``presence`` each
+    connection's merged view must come to hold exactly the users connected;
+    then all but the observers close, and each observer's view must come to
+    hold exactly the users still there. Without it (a topic that has no
+    presence) the same storms measure what connecting and closing cost alone.
+    """
+    tokens = seeded["tokens"]
+    tally, heard = Tally(), PresenceTally()
+    watchers = [
+        PresenceSubscriber(topic, tally, heard) for _ in range(scenario.connections)
+    ]
+    subscribe = {"type": "subscribe", "topics": [topic]}
+    rss_before = servers.rss()
+    cpu_server_0, cpu_client_0 = servers.cpu(), _self_cpu()
+    outcomes = await _gather_limited(
+        [
+            w.open(f"{servers.ws_base}/ws/?token={tokens[n % len(tokens)]}", subscribe)
+            for n, w in enumerate(watchers)
+        ],
+        CONNECT_CONCURRENCY,
+    )
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    held = [w for w, o in zip(watchers, outcomes, strict=True) if o is None]
+    everyone = {w.user_id for w in held}
+    join_failures = await until_agreed(held, everyone, heard) if presence else 0
+    cpu_server_1, cpu_client_1 = servers.cpu(), _self_cpu()
+    first_sent = min(
+        (w.subscribe_sent_ns for w in watchers if w.subscribe_sent_ns), default=0
+    )
+    last_subscribed = max((w.subscribed_ns for w in held), default=first_sent)
+    last_change = max((w.changed_ns for w in held), default=0)
+    join_diffs, join_entries = heard.diffs, heard.joins
+    join_last_diff = heard.last_diff_ns
+    await asyncio.sleep(1)  # let the servers settle before reading memory
+    rss_after = servers.rss()
+
+    observers, leavers = held[: scenario.observers], held[scenario.observers :]
+    staying = {w.user_id for w in observers}
+    users_left = len(everyone - staying)
+    observer_diffs = sum(w.diffs for w in observers)
+    observer_leaves = sum(w.leaves for w in observers)
+    diffs_before_leaving = heard.diffs
+    cpu_server_2, cpu_client_2 = servers.cpu(), _self_cpu()
+    leave_started = time.monotonic_ns()
+    await _gather_limited([w.close() for w in leavers], CONNECT_CONCURRENCY)
+    closed = time.monotonic_ns()
+    leave_failures = await until_agreed(observers, staying, heard) if presence else 0
+    cpu_server_3, cpu_client_3 = servers.cpu(), _self_cpu()
+    leave_end = (
+        max([leave_started] + [w.changed_ns for w in observers]) if presence else closed
+    )
+    observer_diffs = sum(w.diffs for w in observers) - observer_diffs
+    observer_leaves = sum(w.leaves for w in observers) - observer_leaves
+    await _gather_limited([w.close() for w in watchers], CONNECT_CONCURRENCY)
+
+    join_end = max(last_change, last_subscribed) if presence else last_subscribed
+    join_cpu = cpu_server_1 - cpu_server_0
+    return {
+        "scenario": scenario.name,
+        "topic": topic,
+        "presence": presence,
+        "connections": scenario.connections,
+        "users": len(set(tokens[: scenario.connections])),
+        "connections_held": len(held),
+        "users_held": len(everyone),
+        "connect_failures": len(failures),
+        "connect_failure_sample": [repr(f)[:200] for f in failures[:3]],
+        "handshake_ms": summary_ms([w.handshake_ns for w in held]),
+        "join": {
+            # From the first subscribe sent to the last view's last change
+            # (with presence) or to the last subscribed reply (without).
+            "seconds": None if join_failures else _seconds(first_sent, join_end),
+            "connect_seconds": _seconds(first_sent, last_subscribed),
+            "failures": join_failures,
+            "presence_states": heard.states,
+            "state_entries": heard.state_entries,
+            "diffs": join_diffs,
+            "join_entries": join_entries,
+            "diffs_per_second": _per_second(join_diffs, first_sent, join_last_diff),
+            "server_cpu_seconds": round(join_cpu, 2),
+            "server_cpu_ms_per_connection": round(
+                join_cpu * 1000 / max(len(held), 1), 2
+            ),
+            "loadgen_cpu_seconds": round(cpu_client_1 - cpu_client_0, 2),
+        },
+        "leave": {
+            "observers": len(observers),
+            "leavers": len(leavers),
+            "users_left": users_left,
+            # From the first close to the last observer's view's last change
+            # (with presence) or to the last close done (without).
+            "seconds": None if leave_failures else _seconds(leave_started, leave_end),
+            "close_seconds": _seconds(leave_started, closed),
+            "failures": leave_failures,
+            "observer_diffs": observer_diffs,
+            "observer_leave_entries": observer_leaves,
+            "observer_leave_entries_expected": len(observers) * users_left
+            if presence
+            else 0,
+            "diffs_per_second": _per_second(observer_diffs, leave_started, leave_end),
+            "diffs_all_connections": heard.diffs - diffs_before_leaving,
+            "server_cpu_seconds": round(cpu_server_3 - cpu_server_2, 2),
+            "loadgen_cpu_seconds": round(cpu_client_3 - cpu_client_2, 2),
+        },
+        "anomalies": {
+            "diffs_before_state": heard.diffs_before_state,
+            "diffs_before_subscribed": heard.diffs_before_subscribed,
+            "redundant_joins": heard.redundant_joins,
+            "redundant_leaves": heard.redundant_leaves,
+            "malformed_entries": heard.malformed,
+            "repeated_states": heard.repeated_states,
+            # Presence messages on a topic without presence.
+            "unexpected_presence": 0 if presence else heard.states + heard.diffs,
+        },
+        "closed_early": sum(w.closed_early for w in observers),
+        "server_rss_before_mib": round(rss_before / 2**20, 1),
+        "server_rss_after_mib": round(rss_after / 2**20, 1),
+        "server_kib_per_connection": round(
+            (rss_after - rss_before) / 1024 / max(len(held), 1), 1
+        ),
     }
 
 

@@ -3,7 +3,7 @@
 Sizes and choices come from the environment (defaults in brackets):
 
     BENCH_SCALE        multiplies connection counts and events per topic [1]
-    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4]
+    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5]
     BENCH_SERVER       uvicorn or daphne [uvicorn]
     BENCH_LAYER        pubsub or core [pubsub]
     BENCH_WORKERS      server processes [2]
@@ -29,12 +29,14 @@ from typing import Any
 from .harness import (
     ROOT,
     BenchSite,
+    PresenceScenario,
     Scenario,
     ServerGroup,
     as_dict,
     measure_writes,
     raise_fd_limit,
     run_fanout,
+    run_presence,
     synchronous_commit,
     warm_up,
 )
@@ -53,7 +55,13 @@ SCENARIOS = {
 WRITE_WRITERS = 4
 WRITE_SECONDS = 8.0
 WRITE_ROUNDS = 3
-# Subscriber accounts the connections share (tokens are reused round-robin).
+# S5: a join storm of one user per connection on one topic with presence,
+# then all but the observers leave; the same on a topic without presence.
+PRESENCE = PresenceScenario(
+    "S5", 2000, 20, "presence: 2,000 users join one topic, then all but 20 leave"
+)
+# Subscriber accounts S1-S3's connections share (tokens are reused
+# round-robin); S5 has one account per connection.
 SUBSCRIBER_USERS = 200
 # The targets of issue 6; reported, never asserted.
 TARGETS = {
@@ -71,6 +79,17 @@ def scaled(scenario: Scenario, scale: float) -> Scenario:
         round(scenario.events_per_topic * scale), min(3, scenario.events_per_topic)
     )
     return replace(scenario, connections=connections, events_per_topic=events)
+
+
+def scaled_presence(scenario: PresenceScenario, scale: float) -> PresenceScenario:
+    """The presence scenario with its connections multiplied by scale; at most
+    half of them observers."""
+    connections = max(round(scenario.connections * scale), 2)
+    return replace(
+        scenario,
+        connections=connections,
+        observers=min(scenario.observers, connections // 2),
+    )
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -107,9 +126,11 @@ def run_bench(
     layer: str = "pubsub",
     workers: int = 2,
     writes: dict[str, Any] | None = None,
+    presence: PresenceScenario | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the fan-out scenarios (floor, then real) and the write measurement."""
+    """Run the fan-out scenarios (floor, then real), the write measurement and
+    the presence storms."""
     fd_limit = raise_fd_limit()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     site = BenchSite.create(workdir)
@@ -129,7 +150,9 @@ def run_bench(
     }
     try:
         topics = max([s.topics for s in scenarios] + [8])
-        seeded = site.prepare(SUBSCRIBER_USERS, topics)
+        users = max(SUBSCRIBER_USERS, presence.connections if presence else 0)
+        every_user = site.prepare(users, topics)
+        seeded = {**every_user, "tokens": every_user["tokens"][:SUBSCRIBER_USERS]}
 
         def servers(name: str, **extra: str) -> ServerGroup:
             return ServerGroup(
@@ -154,6 +177,8 @@ def run_bench(
         if writes:
             report["writes"] = measure_write_cost(servers, seeded, **writes)
             print(f"S4 {report['writes']['summary']}", flush=True)
+        if presence:
+            report["presence"] = measure_presence(servers, every_user, presence)
     finally:
         site.destroy()
     report["targets"] = TARGETS
@@ -197,6 +222,74 @@ def measure_write_cost(
     }
 
 
+def measure_presence(
+    servers: Any, seeded: dict, scenario: PresenceScenario
+) -> dict[str, Any]:
+    """S5's storms on a topic without presence, then on one with it, each on
+    fresh servers; and what presence costs by the difference."""
+    # The last list: the warm-up's connections were never present in it.
+    topics = {
+        "without_presence": f"family:{seeded['family']}",
+        "with_presence": f"gift-list:{seeded['lists'][-1]}",
+    }
+    runs = {}
+    for key, topic in topics.items():
+        group = servers(f"{scenario.name}-{key}")
+        try:
+            asyncio.run(warm_up(group, seeded))
+            runs[key] = asyncio.run(
+                run_presence(group, seeded, scenario, topic, key == "with_presence")
+            )
+        finally:
+            group.stop()
+        print(_presence_line(runs[key]), flush=True)
+    on, off = runs["with_presence"], runs["without_presence"]
+    return {
+        "scenario": as_dict(scenario),
+        **runs,
+        "cost": {
+            "join_server_cpu_ratio": _ratio(
+                on["join"]["server_cpu_seconds"], off["join"]["server_cpu_seconds"]
+            ),
+            "join_server_cpu_ms_per_connection_added": round(
+                on["join"]["server_cpu_ms_per_connection"]
+                - off["join"]["server_cpu_ms_per_connection"],
+                2,
+            ),
+            "join_seconds_ratio": _ratio(on["join"]["seconds"], off["join"]["seconds"]),
+            "leave_server_cpu_ratio": _ratio(
+                on["leave"]["server_cpu_seconds"], off["leave"]["server_cpu_seconds"]
+            ),
+            "kib_per_connection_added": round(
+                on["server_kib_per_connection"] - off["server_kib_per_connection"], 1
+            ),
+        },
+        "all_agreed": on["join"]["presence_states"] == on["connections_held"]
+        and on["join"]["failures"] == 0
+        and on["leave"]["failures"] == 0
+        and on["connections_held"] == on["connections"],
+    }
+
+
+def _presence_line(run: dict[str, Any]) -> str:
+    join, leave = run["join"], run["leave"]
+    return (
+        f"{run['scenario']} {run['topic']} held {run['connections_held']}/"
+        f"{run['connections']} users {run['users_held']}; join "
+        f"{join['seconds']} s (connected {join['connect_seconds']} s), "
+        f"{join['diffs']} diffs, {join['diffs_per_second']}/s, failures "
+        f"{join['failures']}, server CPU {join['server_cpu_seconds']} s; leave "
+        f"{leave['seconds']} s, {leave['observer_diffs']} diffs to "
+        f"{leave['observers']} observers, failures {leave['failures']}; "
+        f"{run['server_kib_per_connection']} KiB/conn"
+        + (
+            " (no presence_state came: does the topic's policy enable presence?)"
+            if run["presence"] and not join["presence_states"]
+            else ""
+        )
+    )
+
+
 def _line(run: dict[str, Any]) -> str:
     latency = run["latency_ms"]
     return (
@@ -216,14 +309,38 @@ def markdown(report: dict[str, Any], command: str) -> str:
         f"{config['workers']} processes, {config['layer']} layer, "
         f"{config['database']}, {config['cpu_count']} cores shared with the load "
         "generator.",
-        "",
+    ]
+    if report["scenarios"]:
+        lines += ["", *fanout_markdown(report["scenarios"])]
+    if "writes" in report:
+        summary = report["writes"]["summary"]
+        lines += [
+            "",
+            "| S4 REST writes | without realtime | with realtime | cost ratio |",
+            "| --- | --- | --- | --- |",
+            f"| writes/s ({WRITE_WRITERS} writers) "
+            f"| {summary['writes_per_second_without']} "
+            f"| {summary['writes_per_second_with']} "
+            f"| {summary['cost_ratio_by_throughput']} |",
+            f"| server CPU ms per write | {summary['server_cpu_ms_per_write_without']} "
+            f"| {summary['server_cpu_ms_per_write_with']} "
+            f"| {summary['cost_ratio_by_cpu']} |",
+        ]
+    if "presence" in report:
+        lines += ["", *presence_markdown(report["presence"])]
+    return "\n".join(lines) + "\n"
+
+
+def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
+    """The fan-out scenarios' tables: each run, then real against floor."""
+    lines = [
         "| scenario | path | held | expected | lost | dup | p50 ms | p95 ms | p99 ms "
         "| max ms | publish-to-delivery p99 ms | deliveries/s | KiB/conn "
         "| handshake p50 ms | CPU s server | CPU s loadgen |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
         "| --- | --- | --- | --- |",
     ]
-    for name, result in report["scenarios"].items():
+    for name, result in scenarios.items():
         for mode in ("floor", "real"):
             run = result[mode]
             latency = run["latency_ms"]
@@ -246,7 +363,7 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "| deliveries/s real/floor | KiB/conn real | all delivered |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name, result in report["scenarios"].items():
+    for name, result in scenarios.items():
         ratios = result["vs_floor"]
         lines.append(
             f"| {name} | {ratios['p99_ratio']} "
@@ -255,21 +372,48 @@ def markdown(report: dict[str, Any], command: str) -> str:
             f"| {result['real']['server_kib_per_connection']} "
             f"| {'yes' if ratios['all_delivered'] else 'NO'} |"
         )
-    if "writes" in report:
-        summary = report["writes"]["summary"]
-        lines += [
-            "",
-            "| S4 REST writes | without realtime | with realtime | cost ratio |",
-            "| --- | --- | --- | --- |",
-            f"| writes/s ({WRITE_WRITERS} writers) "
-            f"| {summary['writes_per_second_without']} "
-            f"| {summary['writes_per_second_with']} "
-            f"| {summary['cost_ratio_by_throughput']} |",
-            f"| server CPU ms per write | {summary['server_cpu_ms_per_write_without']} "
-            f"| {summary['server_cpu_ms_per_write_with']} "
-            f"| {summary['cost_ratio_by_cpu']} |",
-        ]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def presence_markdown(result: dict[str, Any]) -> list[str]:
+    """S5's table: the storms with presence and without, and the cost."""
+    lines = [
+        "| S5 presence | topic | held (users) | join s | connected s | states "
+        "| diffs | diffs/s | server CPU s | CPU ms/conn | KiB/conn | leave s "
+        "| observer diffs (expected leaves) | leave CPU s | failures join / leave |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- | --- |",
+    ]
+    for key in ("without_presence", "with_presence"):
+        run = result[key]
+        join, leave = run["join"], run["leave"]
+        lines.append(
+            f"| {key.replace('_', ' ')} | `{run['topic']}` "
+            f"| {run['connections_held']} ({run['users_held']}) "
+            f"| {join['seconds']} | {join['connect_seconds']} "
+            f"| {join['presence_states']} | {join['diffs']} "
+            f"| {join['diffs_per_second']} | {join['server_cpu_seconds']} "
+            f"| {join['server_cpu_ms_per_connection']} "
+            f"| {run['server_kib_per_connection']} | {leave['seconds']} "
+            f"| {leave['observer_diffs']} ({leave['observer_leave_entries_expected']}) "
+            f"| {leave['server_cpu_seconds']} "
+            f"| {join['failures']} / {leave['failures']} |"
+        )
+    cost = result["cost"]
+    lines += [
+        "",
+        "| S5 cost of presence | join CPU with/without | CPU ms/conn added "
+        "| join time with/without | leave CPU with/without | KiB/conn added "
+        "| all agreed |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {result['scenario']['connections']} connections "
+        f"| {cost['join_server_cpu_ratio']} "
+        f"| {cost['join_server_cpu_ms_per_connection_added']} "
+        f"| {cost['join_seconds_ratio']} | {cost['leave_server_cpu_ratio']} "
+        f"| {cost['kib_per_connection_added']} "
+        f"| {'yes' if result['all_agreed'] else 'NO'} |",
+    ]
+    return lines
 
 
 def plot(report: dict[str, Any], path: Path) -> bool:
@@ -321,7 +465,7 @@ def main() -> int:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     names = [
         name.strip()
-        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4").split(",")
+        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4,S5").split(",")
         if name.strip()
     ]
     out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "bench"))
@@ -334,6 +478,7 @@ def main() -> int:
             "seconds": max(WRITE_SECONDS * min(scale, 1), 2),
             "rounds": WRITE_ROUNDS,
         }
+    presence = scaled_presence(PRESENCE, scale) if "S5" in names else None
     started = time.monotonic()
     report = run_bench(
         scenarios,
@@ -341,6 +486,7 @@ def main() -> int:
         layer=os.environ.get("BENCH_LAYER", "pubsub"),
         workers=int(os.environ.get("BENCH_WORKERS", "2")),
         writes=writes,
+        presence=presence,
     )
     report["config"]["scale"] = scale
     report["config"]["wall_seconds"] = round(time.monotonic() - started, 1)
@@ -360,10 +506,14 @@ def main() -> int:
     (out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report, command)
     (out / "results.md").write_text(table)
-    plotted = plot(report, out / "latency.png")
     print(table)
     print(f"Wrote {out / 'results.json'}, {out / 'results.md'}", end="")
-    print(f" and {out / 'latency.png'}" if plotted else " (no plot: no matplotlib)")
+    if not report["scenarios"]:
+        print(" (no plot: no fan-out scenario ran)")
+    elif plot(report, out / "latency.png"):
+        print(f" and {out / 'latency.png'}")
+    else:
+        print(" (no plot: no matplotlib)")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The benchmark harness end to end at a tiny scale, on real server processes:
 every change reaches every subscriber exactly once, on the real path and on the
-floor, and the report has the keys docs/performance.md is built from. Nothing
+floor; in S5 every connection's view of presence comes to agree with who is
+there; and the report has the keys docs/performance.md is built from. Nothing
 about timing is asserted: the machine is shared and timings are the bench's job.
 """
 
@@ -8,8 +9,9 @@ import os
 
 import pytest
 
-from bench.harness import Scenario
+from bench.harness import PresenceScenario, Scenario
 from bench.run import markdown, run_bench
+from realtime.policies.registry import policy_for
 
 pytestmark = pytest.mark.e2e
 
@@ -54,3 +56,37 @@ def test_tiny_benchmark_delivers_everything_once_and_reports_it(tmp_path):
     assert summary["writes_per_second_without"] > 0
     assert summary["writes_per_second_with"] > 0
     assert "| tiny | real |" in markdown(report, "make bench")
+
+
+def test_tiny_presence_storm_every_view_agrees_and_reports_it(tmp_path):
+    if not getattr(policy_for("gift-list"), "presence", False):
+        pytest.skip("gift-list topics have no presence (giftlists/realtime.py)")
+    workers = 2 if os.environ.get("REDIS_URL") else 1
+    report = run_bench(
+        [],
+        workers=workers,
+        presence=PresenceScenario("S5", connections=20, observers=5),
+        workdir=tmp_path,
+    )
+
+    result = report["presence"]
+    with_presence, without = result["with_presence"], result["without_presence"]
+    for run in (with_presence, without):
+        assert run["connections_held"] == 20 and run["users_held"] == 20, run
+        assert run["leave"]["leavers"] == 15 and run["leave"]["users_left"] == 15
+    join, leave = with_presence["join"], with_presence["leave"]
+    # Each of the 20 got the state, and its view ended holding all 20 users;
+    # then each observer's view lost the 15 who left, one leave entry each.
+    assert join["presence_states"] == 20, join
+    assert join["failures"] == 0 and leave["failures"] == 0, with_presence
+    assert join["diffs"] > 0 and join["join_entries"] > 0, join
+    assert leave["observer_leave_entries"] == 5 * 15, leave
+    assert leave["observer_leave_entries_expected"] == 5 * 15, leave
+    assert with_presence["anomalies"]["malformed_entries"] == 0
+    assert result["all_agreed"] is True
+    # The family's topic has no presence: nothing of it arrives there.
+    assert without["join"]["presence_states"] == 0
+    assert without["anomalies"]["unexpected_presence"] == 0
+    assert {"join_server_cpu_ratio", "kib_per_connection_added"} <= set(result["cost"])
+    table = markdown(report, "BENCH_SCENARIOS=S5 make bench")
+    assert "| with presence |" in table and "| without presence |" in table
