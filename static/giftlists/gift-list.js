@@ -2,9 +2,11 @@
 // by realtime.js through the query adapter (gift-list/sync.js).
 //
 // The user's own changes are mutations that show at once and are taken back,
-// with a message, if the server refuses (gift-list/mutations.js). The list's
-// owner is never shown claims: the API and the events are already redacted for
-// them, and this page adds no claim controls either.
+// with a message, if the server refuses (gift-list/mutations.js); they are
+// sent through the realtime client's fetch, so their events come back marked
+// as echoes and the adapter leaves them to the mutation (no second apply, no
+// flash). The list's owner is never shown claims: the API and the events are
+// already redacted for them, and this page adds no claim controls either.
 
 import { announce } from "./dom.js";
 import { activityFeed } from "./gift-list/activity.js";
@@ -12,7 +14,7 @@ import { bindAddForm, editForm } from "./gift-list/forms.js";
 import { busyGifts, giftMutations } from "./gift-list/mutations.js";
 import { giftRows } from "./gift-list/rows.js";
 import { syncGiftList, topicsOf } from "./gift-list/sync.js";
-import { api, apiAll } from "./http.js";
+import { createApi } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
@@ -171,7 +173,8 @@ function mount(root, { client, queryClient, http }) {
     if (data.entity_type === "gift") {
       const id = String(data.payload.id);
       const title = data.payload.title || titles.get(id) || `gift ${id}`;
-      if (event.event !== "DELETED") rows.highlight(id);
+      // The user's own change is on screen already: no flash when it comes back.
+      if (event.event !== "DELETED" && !event.echo) rows.highlight(id);
       feed.add(event, title);
     } else if (data.entity_type === "gift-list") {
       if (event.event === "DELETED") return listGone("This list has been deleted.");
@@ -200,8 +203,9 @@ function mount(root, { client, queryClient, http }) {
   client.start();
 }
 
+const client = connection();
 mount(document.getElementById("gift-list-app"), {
-  client: connection(),
+  client,
   queryClient: createQueryClient(),
-  http: { api, apiAll },
+  http: createApi(client.fetch),
 });
