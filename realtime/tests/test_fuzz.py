@@ -312,6 +312,15 @@ valid_messages = st.one_of(
         {"type": st.just("auth"), "token": st.sampled_from([OWN_TOKEN] * 3 + [""])},
         optional={"id": short_ids},
     ),
+    # A client event (section 7): allowed, refused by name, on any topic.
+    st.fixed_dictionaries(
+        {
+            "type": st.just("publish"),
+            "topic": good_topics,
+            "event": st.sampled_from(["typing", "plotting", "shouting"]),
+        },
+        optional={"id": short_ids, "data": json_values},
+    ),
 )
 
 
