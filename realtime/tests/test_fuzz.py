@@ -724,6 +724,12 @@ def test_every_poll_gets_a_documented_answer_and_others_are_served(
 
 
 TICKETS = "/api/realtime/ticket/"
+TICKET_REFUSALS = {
+    400: codes.INVALID_JSON,
+    401: codes.UNAUTHENTICATED,
+    405: codes.METHOD_NOT_ALLOWED,
+    415: codes.INVALID_MESSAGE,
+}
 ticket_bodies = st.one_of(
     st.just(b""),
     json_values.map(lambda value: json.dumps(value).encode()),
@@ -752,7 +758,7 @@ def test_every_ticket_request_gets_a_documented_answer(
     sync_people, server_log, authorization, body, content_type, method
 ):
     """Tickets are issued whatever the body (none is read); every other answer
-    is a JSON refusal. (Their bodies are DRF's, without a ``code``.)"""
+    is a JSON refusal with its documented code."""
     server_log.forget()
     extra = {}
     if authorization is not None:
@@ -767,4 +773,6 @@ def test_every_ticket_request_gets_a_documented_answer(
     assert response["Content-Type"] == "application/json"
     if response.status_code == 201:
         assert response.json()["ticket"].startswith("tk_")
+    else:
+        assert response.json()["code"] == TICKET_REFUSALS[response.status_code]
     server_log.assert_clean()

@@ -7,13 +7,6 @@ WebSocket does, and reads the same log with the same cursor.
 
 from typing import Any
 
-from rest_framework.exceptions import (
-    AuthenticationFailed,
-    MethodNotAllowed,
-    NotAuthenticated,
-)
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,43 +15,15 @@ from realtime.auth.drf import RealtimeAuthMixin
 from realtime.conf import realtime_settings
 from realtime.log.pages import read_page
 from realtime.ops.openapi import OpenApiParameter, OpenApiTypes, extend_schema
-from realtime.protocol.codes import METHOD_NOT_ALLOWED
-from realtime.transports.http import (
-    Refusal,
-    authorize_all,
-    parse_since,
-    parse_topics,
-    unauthenticated,
-)
+from realtime.transports.http import Refusal, authorize_all, parse_since, parse_topics
+from realtime.transports.json_answers import JsonRefusals
 from realtime.transports.parsers import PARSER_CLASSES
 
 
-class JsonAnswers(DefaultContentNegotiation):
-    """Every answer in JSON, whatever ``Accept`` or ``?format=`` asks: a
-    browser's ``text/html`` would get DRF's HTML page instead of a refusal's
-    ``code``, and ``text/event-stream`` or ``?format=xml`` a 406 or a 404."""
-
-    def select_renderer(
-        self, request: Request, renderers: Any, format_suffix: str | None = None
-    ) -> tuple[Any, str]:
-        return renderers[0], renderers[0].media_type
-
-
-class EventsView(RealtimeAuthMixin, APIView):
+class EventsView(JsonRefusals, RealtimeAuthMixin, APIView):
     """The events after a cursor that the user may see, and the next cursor."""
 
     parser_classes = PARSER_CLASSES
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = JsonAnswers
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        # The same body as every other refusal here and on the SSE stream.
-        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
-            response.data = unauthenticated(str(exc.detail)).body()
-        elif isinstance(exc, MethodNotAllowed):
-            response.data = Refusal(405, METHOD_NOT_ALLOWED, str(exc.detail)).body()
-        return response
 
     @extend_schema(
         parameters=[
