@@ -11,6 +11,8 @@ from realtime.ops.context import request_context
 from realtime.protocol.events import validation_errors
 from realtime.publishing.publisher import publish
 
+from .test_sse import SseClient
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -39,6 +41,21 @@ async def test_the_author_connection_gets_its_echo_and_only_it(make_user, connec
     assert "echo" not in theirs
     assert {k: v for k, v in mine.items() if k != "echo"} == theirs  # same otherwise
     assert validation_errors(mine) == []  # the shipped schema knows the field
+
+
+async def test_an_sse_stream_learns_its_id_and_gets_its_echo(make_user, connect):
+    user = await make_user("ann")
+    other = await connect(user)
+    await other.subscribe("room:a")
+    stream = await SseClient.open("/realtime/sse/?topics=room:a", token=user.token)
+    subscribed = (await stream.message_of("subscribed"))["data"]
+    stream_id = subscribed["connection_id"]
+    assert stream_id != other.welcome["connection_id"]
+    await sync_to_async(publish_from_request)({"X-Realtime-Connection": stream_id})
+    mine = (await stream.message_of("ADDED"))["data"]
+    assert mine["echo"] is True
+    assert "echo" not in await other.expect("event")
+    await stream.disconnect()
 
 
 @pytest.mark.parametrize("header", ["", "not-a-connection", "0" * 31, "G" * 32])

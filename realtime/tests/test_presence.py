@@ -141,6 +141,31 @@ async def test_an_sse_stream_is_present_and_hears_presence(make_user, connect):
     assert list((await watcher.expect("presence_diff"))["joins"]) == [str(bea.pk)]
 
 
+async def test_an_sse_stream_may_follow_without_being_shown(make_user, connect):
+    ann, bea, cid = [await make_user(name) for name in ("ann", "bea", "cid")]
+    watcher = await connect(ann)
+    await subscribed_with_state(watcher)
+    stream = await SseClient.open(
+        "/realtime/sse/?topics=lounge:1&presence=false", token=bea.token
+    )
+    await stream.message_of("subscribed")
+    state = await stream.message_of("presence_state")
+    assert set(state["data"]["present"]) == {str(ann.pk)}  # itself not among them
+    await subscribed_with_state(await connect(cid))
+    # The stream's arrival was no news: the watcher's next diff is cid.
+    assert list((await watcher.expect("presence_diff"))["joins"]) == [str(cid.pk)]
+    await stream.disconnect()
+
+
+async def test_an_sse_presence_other_than_true_or_false_is_refused(make_user):
+    bea = await make_user("bea")
+    stream = await SseClient.open(
+        "/realtime/sse/?topics=lounge:1&presence=no", token=bea.token
+    )
+    assert stream.status == 400
+    assert (await stream.json_body())["code"] == "invalid_message"
+
+
 async def test_topics_without_presence_send_none(make_user, connect, publish_now):
     client = await connect(await make_user("ann"))
     await client.subscribe("room:a")

@@ -196,7 +196,9 @@ async def test_stream_starts_with_retry_and_subscribed_and_stream_headers(
         "type": "subscribed",
         "topics": ["room:a", "room:b"],
         "seqs": {"room:a": 1, "room:b": 0},
+        "connection_id": first["data"]["connection_id"],  # for echoes
     }
+    assert len(first["data"]["connection_id"]) == 32
 
 
 async def test_live_events_carry_the_cursor_of_the_whole_stream(

@@ -16,6 +16,7 @@ from realtime.policies.base import Grant
 from realtime.protocol.codes import (
     FORBIDDEN,
     INVALID_CURSOR,
+    INVALID_MESSAGE,
     INVALID_TOPIC,
     MISSING_TOPICS,
     TOO_MANY_TOPICS,
@@ -59,6 +60,16 @@ def header(scope: dict[str, Any], name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+def parse_presence(value: str | None) -> bool:
+    """``?presence=false`` follows the topics without being shown present
+    (the SSE form of a subscribe's ``"presence": false``)."""
+    if value is None or value == "true":
+        return True
+    if value == "false":
+        return False
+    raise Refusal(400, INVALID_MESSAGE, "presence must be true or false")
 
 
 def query_value(scope: dict[str, Any], name: str) -> str | None:

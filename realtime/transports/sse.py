@@ -28,6 +28,7 @@ from realtime.transports.http import (
     authenticate,
     authorize_all,
     header,
+    parse_presence,
     parse_since,
     parse_topics,
     query_value,
@@ -87,6 +88,9 @@ class SseConsumer(AsyncHttpConsumer):
 
     async def write_message(self, message: dict[str, Any]) -> None:
         await self.start_stream()
+        if message["type"] == "subscribed":
+            # A stream has no welcome: this is where it learns its id (echoes).
+            message = {**message, "connection_id": self.session.connection_id}
         chunk = sse_message(message["type"], encode(message), self.session.cursor())
         await self.send_body(chunk, more_body=True)
 
@@ -133,6 +137,7 @@ class SseConsumer(AsyncHttpConsumer):
                 header(self.scope, b"last-event-id"), query_value(self.scope, "cursor")
             )
             since = parse_since(cursor)
+            present = parse_presence(query_value(self.scope, "presence"))
             grants = await database_sync_to_async(authorize_all)(found.user, topics)
         except Refusal as refusal:
             await self.refuse(refusal)
@@ -151,7 +156,7 @@ class SseConsumer(AsyncHttpConsumer):
                 )
                 return
             await session.follow(grants, since, resuming=cursor is not None)
-            await session.show_presence(list(grants))
+            await session.show_presence(list(grants), present)
         except Exception as error:
             # The layer (Redis) or the log cannot take the stream now.
             if not isinstance(error, LayerUnavailable):

@@ -164,7 +164,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if self.refused_in_a_row >= realtime_settings.RATE_LIMIT_CLOSE_AFTER:
                 session.close(codes.RATE_LIMITED_CLOSE)
             else:
-                session.send_error(codes.RATE_LIMITED, "too many messages; slow down")
+                session.send_error(
+                    codes.RATE_LIMITED,
+                    "too many messages; slow down",
+                    self.id_of(text_data, bytes_data),
+                )
             return
         message_id = None
         try:
@@ -185,6 +189,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 "the server could not handle this message",
                 message_id,
             )
+
+    @staticmethod
+    def id_of(text_data: str | None, bytes_data: bytes | None) -> object:
+        """The id of a refused frame, where it has one, so that the client
+        can settle that request at once instead of waiting for a reply."""
+        try:
+            return client.message_id(client.parse_frame(text_data, bytes_data))
+        except ClientError:
+            return None
 
     def within_rate(self) -> bool:
         if self.rate_limiter.take():

@@ -66,7 +66,7 @@ const DEFAULTS = {
   sseFailuresBeforePoll: 2, // failed SSE attempts in a row, then polling
   pollInterval: 10000, // ms between polls
   retryWebSocketEvery: 30000, // ms between attempts to leave a fallback
-  presence: true, // be shown present where topics have presence (WebSocket)
+  presence: true, // be shown present where topics have presence (WebSocket, SSE)
   publishTimeout: 10000, // ms to wait for a client event's `published`
 };
 

@@ -172,6 +172,18 @@ describe("SSE transport", () => {
     assert.equal(said[4][1], "gift-list:1@5");
   });
 
+  test("a client not to be shown present asks the stream for presence=false", async () => {
+    const hidden = make(SseTransport, { options: { presence: false } });
+    const shown = make(SseTransport);
+    for (const { transport, fetch } of [hidden, shown]) {
+      fetch.route("/realtime/sse/", () => sseResponse());
+      transport.open();
+    }
+    await flush();
+    assert.equal(hidden.fetch.calls[0].url.searchParams.get("presence"), "false");
+    assert.equal(shown.fetch.calls[0].url.searchParams.has("presence"), false);
+  });
+
   test("presence and client events are handed over as messages like the rest", async () => {
     const { transport, fetch, said } = make(SseTransport);
     const response = sseResponse();

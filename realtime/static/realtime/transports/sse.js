@@ -47,6 +47,7 @@ export class SseTransport {
     url.searchParams.set("topics", this.context.topics().join(","));
     const positions = this.context.positions();
     if (positions.size) url.searchParams.set("cursor", formatCursor(positions));
+    if (options.presence === false) url.searchParams.set("presence", "false");
     return url;
   }
 
