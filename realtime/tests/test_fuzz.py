@@ -82,6 +82,7 @@ HTTP_REFUSALS = {
         codes.TOO_MANY_TOPICS,
         codes.INVALID_CURSOR,
         codes.DISALLOWED_HOST,
+        codes.INVALID_MESSAGE,  # SSE's presence neither true nor false
     },
     401: {codes.UNAUTHENTICATED},
     403: {codes.FORBIDDEN},
@@ -546,6 +547,7 @@ topic_params = st.one_of(
     st.lists(topics, max_size=5).map(",".join),
     st.sampled_from([",".join(f"room:n{i}" for i in range(101)), ",,,", " "]),
 )
+presences = st.sampled_from(["true", "false", "False", "0", ""]) | texts
 # Mostly the user's own token (the deepest paths), and every way to get it wrong.
 authorizations = st.one_of(
     st.just(f"Token {OWN_TOKEN}"),
@@ -591,6 +593,7 @@ def fallback_requests(draw: Any) -> dict[str, Any]:
     for name, values, counts in (
         ("topics", topic_params, [1, 1, 1, 1, 0, 2]),
         ("cursor", cursors, [0, 0, 1, 1, 2]),
+        ("presence", presences, [0, 0, 0, 1, 2]),
     ):
         for _ in range(draw(st.sampled_from(counts))):
             how = draw(st.sampled_from(["raw", "raw", "quoted", "names quoted"]))
