@@ -227,6 +227,19 @@ class TestInvite:
         assert "Too many attempts. Please try again later." in refused.content.decode()
         assert unused_invitations().count() == 2
 
+    def test_links_made_in_the_api_count_against_the_same_limit(
+        self, api, client, bob, family, low_invitation_limit
+    ):
+        for _ in range(2):
+            made = api(bob).post(f"/api/families/{family.pk}/invitations/")
+            assert made.status_code == 201
+        client.force_login(bob)
+
+        refused = client.post(f"/families/{family.pk}/invitations/")
+
+        assert refused.status_code == 429
+        assert 'id="invitation-url"' not in refused.content.decode()
+
     def test_outsiders_cannot_invite_and_a_get_is_refused(
         self, client, dave, bob, family
     ):
