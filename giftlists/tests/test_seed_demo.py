@@ -1,8 +1,11 @@
 """``seed_demo`` builds the demo in an empty database, and leaves a database
 that holds anything as it is, saying so."""
 
+import shutil
+import subprocess
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -162,3 +165,20 @@ def test_a_skipped_run_still_prints_the_demo_users_tokens():
     for token in Token.objects.select_related("user"):
         assert f"{token.user.username} / " in output
         assert token.key in output
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_seeds_and_serves_on_its_host_and_port():
+    root = Path(__file__).resolve().parents[2]
+
+    # -n: the commands make would run, none of them run.
+    shown = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=18200"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert "manage.py seed_demo --base-url http://0.0.0.0:18200" in shown
+    assert "manage.py runserver 0.0.0.0:18200" in shown
