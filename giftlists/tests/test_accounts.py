@@ -142,6 +142,18 @@ class TestSignUp:
         assert complaint in errors_of(response)
         assert not User.objects.exclude(username="").exists()
 
+    def test_a_fields_error_and_hint_are_read_out_with_it(self, client, db):
+        response = sign_up(client, email="not-an-address")
+
+        page = response.content.decode()
+        field = re.search(r'<input[^>]*name="email"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in field
+        described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1)
+        assert described_by.split() == ["id_email_helptext", "id_email_error"]
+        error = re.search(r'id="id_email_error">(.*?)</ul>', page, re.S).group(1)
+        assert "Enter a valid email address" in error
+        assert 'id="id_email_helptext">Only for resetting your password' in page
+
     def test_a_taken_username_is_refused_whatever_its_case(self, client, alice):
         response = sign_up(client, username="ALICE")
 
