@@ -128,3 +128,24 @@ def test_the_anonymous_token_endpoint_refuses_bad_json_with_a_400(alice, body, r
 def test_json_within_the_depth_limit_is_read(api, alice):
     body = '{"name": "Deep", "x": ' + "[" * 31 + "]" * 31 + "}"  # 32 levels
     assert json_post(api(alice), "/api/families/", body).status_code == 201
+
+
+# -- session cookies -----------------------------------------------------------------
+
+# A quoted cookie spells any byte in octal: Django reads this key as "abcdefgh\0",
+# which PostgreSQL refuses in a query.
+NUL_SESSION = 'sessionid="abcdefgh\\000"'
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/families/", 401),
+        ("/api/realtime/events/?topics=family:1", 401),
+        ("/", 302),
+    ],
+)
+def test_a_session_key_holding_a_nul_is_no_session(db, path, status):
+    """It was a 500 on every page on PostgreSQL; now the visitor is signed out."""
+    response = APIClient().get(path, HTTP_COOKIE=NUL_SESSION)
+    assert response.status_code == status

@@ -80,6 +80,10 @@ def authenticate_token_sync(token: str) -> Authenticated | None:
     backend) signs in, and what the connection stands on; None if it fails."""
     from realtime.auth.tickets import TICKET_PREFIX, redeem_ticket
 
+    if "\x00" in token:
+        # No credential holds a NUL (``?token=%00``), and PostgreSQL refuses
+        # text with one: a lookup would raise instead of finding nothing.
+        return None
     if token.startswith(TICKET_PREFIX):
         return redeem_ticket(token)
     user = import_string(realtime_settings.TOKEN_AUTHENTICATOR)(token)

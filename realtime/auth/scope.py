@@ -23,7 +23,9 @@ def session_key_from(scope: dict[str, Any]) -> str | None:
             key = parse_cookie(value.decode("latin-1")).get(
                 settings.SESSION_COOKIE_NAME
             )
-            if key:
+            # A quoted cookie may spell a NUL ("\\000"); no session key holds
+            # one, and PostgreSQL refuses it in a query: no session.
+            if key and "\x00" not in key:
                 return key
     return None
 

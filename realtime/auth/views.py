@@ -10,6 +10,7 @@ from realtime.auth.drf import RealtimeAuthMixin
 from realtime.auth.tickets import issue_ticket
 from realtime.conf import realtime_settings
 from realtime.ops.openapi import extend_schema, inline_serializer
+from realtime.transports.json_answers import JsonRefusals
 from realtime.transports.parsers import PARSER_CLASSES
 
 
@@ -20,7 +21,7 @@ def binding_of(request: Request) -> Binding:
     return Binding(session_key=request.session.session_key)
 
 
-class TicketView(RealtimeAuthMixin, APIView):
+class TicketView(JsonRefusals, RealtimeAuthMixin, APIView):
     """Issue a single-use ticket to put in ``/ws/?token=`` instead of a token."""
 
     parser_classes = PARSER_CLASSES

@@ -1,5 +1,6 @@
 """Bad input gets a bounded, defined answer on every transport: long ids and
-topic lists, deep JSON, lone surrogates, non-ASCII digits in cursors."""
+topic lists, deep JSON, lone surrogates, non-ASCII digits in cursors, NULs in
+credentials."""
 
 import json
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 from realtime.protocol import codes
 from realtime.tests.project.asgi import application
 
-from .conftest import make_user_sync
+from .conftest import make_user_sync, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -232,3 +233,60 @@ async def test_a_last_event_id_with_non_ascii_digits_is_a_400(make_user, seq):
         (b"last-event-id", f"room:a@{seq}".encode("latin-1")),
     )
     assert (status, body["code"]) == (400, codes.INVALID_CURSOR)
+
+
+# -- NUL in credentials -----------------------------------------------------------
+# PostgreSQL refuses text holding a NUL: a lookup of such a token or session
+# key raised instead of finding nothing (1011 and a traceback on the socket).
+
+
+async def test_a_token_holding_a_nul_is_refused_as_bad_credentials(make_user):
+    await make_user("ann")
+    client, connected = await open_socket("/ws/?token=%00")
+    assert connected
+    assert (await client.expect("error"))["code"] == codes.UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
+
+
+async def test_an_auth_message_with_a_nul_is_refused_as_bad_credentials(make_user):
+    user = await make_user("ann")
+    client, connected = await open_socket("/ws/")
+    assert connected
+    await client.send({"type": "auth", "token": user.token + "\x00"})
+    assert (await client.expect("error"))["code"] == codes.UNAUTHENTICATED
+    assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
+
+
+async def test_a_token_header_with_a_nul_is_a_401_on_sse(make_user):
+    await make_user("ann")
+    status, body = await sse_answer(
+        "/realtime/sse/?topics=room:a", (b"authorization", b"Token a\x00b")
+    )
+    assert (status, body["code"]) == (401, codes.UNAUTHENTICATED)
+
+
+def test_a_token_header_with_a_nul_is_a_401_on_polling():
+    make_user_sync("ann")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token a\x00b")
+    response = client.get(POLL, {"topics": "room:a"})
+    assert (response.status_code, response.json()["code"]) == (
+        401,
+        codes.UNAUTHENTICATED,
+    )
+
+
+# A quoted cookie spells any byte in octal: Django reads this key as "abcdefgh\0".
+NUL_SESSION = (b"cookie", b'sessionid="abcdefgh\\000"')
+
+
+async def test_a_session_cookie_holding_a_nul_is_no_session_on_the_socket():
+    client, connected = await open_socket("/ws/", [NUL_SESSION])
+    assert connected  # not signed in: it may still send an auth message
+    await client.send({"type": "ping", "id": 1})
+    assert (await client.expect("pong"))["id"] == 1
+
+
+async def test_a_session_cookie_holding_a_nul_is_no_session_on_sse():
+    status, body = await sse_answer("/realtime/sse/?topics=room:a", NUL_SESSION)
+    assert (status, body["code"]) == (401, codes.UNAUTHENTICATED)

@@ -195,3 +195,31 @@ def test_bad_requests_are_refused_with_a_reason(
 def test_too_many_topics_are_refused(api):
     body = poll(api, "room:a,room:b,room:c", status=400)
     assert body["code"] == "too_many_topics"
+
+
+def test_another_method_gets_405_with_a_code(api):
+    response = api.post(URL, {"topics": "room:a"}, format="json")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("accept", "format_"),
+    [
+        ("text/html", None),  # a browser: DRF's HTML page, without a code
+        ("text/event-stream", None),  # a 406
+        (None, "xml"),  # a 404
+        (None, "api"),
+    ],
+)
+def test_every_answer_is_json_whatever_is_asked_for(api, accept, format_):
+    """Clients read the refusal's code whatever Accept or ?format= they sent."""
+    query = {"topics": "room:a"} | ({"format": format_} if format_ else {})
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    anonymous = APIClient().get(URL, query, **headers)
+    assert anonymous["Content-Type"] == "application/json"
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
+    signed_in = api.get(URL, query, **headers)
+    assert signed_in["Content-Type"] == "application/json"
+    assert signed_in.json()["cursor"] == "room:a@0"

@@ -29,6 +29,19 @@ def test_signed_in_user_gets_a_ticket_and_others_do_not():
     ).exists()
 
 
+def test_every_refusal_of_a_ticket_is_json_with_its_code():
+    user = make_user_sync("ann")
+    client = APIClient()
+    refused = client.post("/api/realtime/ticket/", HTTP_ACCEPT="text/html")
+    assert (refused.status_code, refused.json()["code"]) == (401, "unauthenticated")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user.token}")
+    wrong_method = client.get("/api/realtime/ticket/")
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (
+        405,
+        "method_not_allowed",
+    )
+
+
 def test_a_ticket_works_once():
     user = make_user_sync("ann")
     ticket = issue_ticket(user)

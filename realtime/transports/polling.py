@@ -7,7 +7,6 @@ WebSocket does, and reads the same log with the same cursor.
 
 from typing import Any
 
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,27 +15,15 @@ from realtime.auth.drf import RealtimeAuthMixin
 from realtime.conf import realtime_settings
 from realtime.log.pages import read_page
 from realtime.ops.openapi import OpenApiParameter, OpenApiTypes, extend_schema
-from realtime.transports.http import (
-    Refusal,
-    authorize_all,
-    parse_since,
-    parse_topics,
-    unauthenticated,
-)
+from realtime.transports.http import Refusal, authorize_all, parse_since, parse_topics
+from realtime.transports.json_answers import JsonRefusals
 from realtime.transports.parsers import PARSER_CLASSES
 
 
-class EventsView(RealtimeAuthMixin, APIView):
+class EventsView(JsonRefusals, RealtimeAuthMixin, APIView):
     """The events after a cursor that the user may see, and the next cursor."""
 
     parser_classes = PARSER_CLASSES
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
-            # The same body as every other refusal here and on the SSE stream.
-            response.data = unauthenticated(str(exc.detail)).body()
-        return response
 
     @extend_schema(
         parameters=[

@@ -2,17 +2,26 @@
 // by realtime.js through the query adapter (gift-list/sync.js).
 //
 // The user's own changes are mutations that show at once and are taken back,
-// with a message, if the server refuses (gift-list/mutations.js). The list's
-// owner is never shown claims: the API and the events are already redacted for
-// them, and this page adds no claim controls either.
+// with a message, if the server refuses (gift-list/mutations.js); they are
+// sent through the realtime client's fetch, so their events come back marked
+// as echoes and the adapter leaves them to the mutation (no second apply, no
+// flash). The list's owner is never shown claims: the API and the events are
+// already redacted for them, and this page adds no claim controls either.
+//
+// Who is here (gift-list/here.js) comes from the topic's presence; who is
+// typing a gift idea or editing a gift from client events (gift-list/signals.js),
+// which only members hear.
 
 import { announce } from "./dom.js";
 import { activityFeed } from "./gift-list/activity.js";
-import { bindAddForm, editForm } from "./gift-list/forms.js";
+import { bindAddForm, bindTyping, editForm } from "./gift-list/forms.js";
+import { presenceBar } from "./gift-list/here.js";
 import { busyGifts, giftMutations } from "./gift-list/mutations.js";
 import { giftRows } from "./gift-list/rows.js";
+import { editingSender, signalsHeard, typingSender, typingText } from "./gift-list/signals.js";
 import { syncGiftList, topicsOf } from "./gift-list/sync.js";
-import { api, apiAll } from "./http.js";
+import { timingsOf } from "./gift-list/timings.js";
+import { createApi } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
@@ -34,8 +43,16 @@ function elements() {
     addForm: byId("add-gift"),
     activity: byId("activity"),
     activityEmpty: byId("activity-empty"),
+    presence: byId("presence"),
+    present: byId("present"),
+    typing: byId("typing"),
   };
 }
+
+const timers = {
+  setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+  clearTimeout: (id) => window.clearTimeout(id),
+};
 
 /** Call `onError(error)` once for each new error a watched query reports. */
 function errorsOf(onError) {
@@ -57,6 +74,25 @@ function mount(root, { client, queryClient, http }) {
   const rows = giftRows(ui.gifts, page);
   const feed = activityFeed(ui.activity, ui.activityEmpty, page);
   const titles = new Map(); // gift id -> last title shown, for events that carry none
+  const timings = timingsOf(root.dataset, window.location.search);
+  Object.assign(root.dataset, timings); // what this page uses, tuned or not
+  const here = client.presence(topics.list);
+  const bar = presenceBar(ui.presence, ui.present, page);
+  // Only members hear what others are doing; the owner's page does not listen.
+  const heard = page.isOwner
+    ? null
+    : signalsHeard(client, topics.list, {
+        me: page.me,
+        typingFor: timings.typingFor,
+        editingFor: timings.editingFor,
+        timers,
+        onChange: () => {
+          renderTyping();
+          renderGifts();
+        },
+      });
+  const typing = typingSender(client, topics.list, { every: timings.typingEvery, now: () => Date.now() });
+  const editing = editingSender(client, topics.list, { every: timings.editingEvery, timers });
   let closed = false; // the list is gone, or no longer ours to see
 
   const gifts = () => queryClient.getQueryData(giftsKey);
@@ -68,6 +104,8 @@ function mount(root, { client, queryClient, http }) {
     const member = family && family.members.find((m) => String(m.id) === String(id));
     return member ? member.username : null;
   };
+  // Whoever sent a signal: present, so presence has their name.
+  const whoIs = (id) => here.state[id]?.name || nameOf(id) || "Someone";
 
   function renderGifts() {
     const shown = gifts();
@@ -76,7 +114,16 @@ function mount(root, { client, queryClient, http }) {
     ui.gifts.setAttribute("aria-busy", "false");
     ui.empty.hidden = shown.length > 0;
     for (const gift of shown) if (!gift.pending) titles.set(String(gift.id), gift.title);
-    rows.update({ gifts: shown, busy: busyGifts(queryClient, page.listId), closed, nameOf });
+    // A gift deleted while its form is open: nobody edits it any more.
+    for (const id of editing.editing()) if (!giftOf(id)) editing.stop(id);
+    const editorsOf = (id) => (heard ? heard.editorsOf(id).map(whoIs) : []);
+    rows.update({ gifts: shown, busy: busyGifts(queryClient, page.listId), closed, nameOf, editorsOf });
+  }
+
+  function renderTyping() {
+    const text = heard && !closed ? typingText(heard.typists().map(whoIs)) : "";
+    ui.typing.textContent = text;
+    ui.typing.hidden = !text;
   }
 
   function listGone(text) {
@@ -85,6 +132,9 @@ function mount(root, { client, queryClient, http }) {
     announce(ui.messages, text, "info");
     ui.addForm.hidden = true;
     root.dataset.closed = "true";
+    typing.stopped();
+    heard?.stop();
+    renderTyping();
     renderGifts();
   }
 
@@ -130,14 +180,19 @@ function mount(root, { client, queryClient, http }) {
     else if (action === "purchase") actions.purchase(id).catch(tell(`mark ${title} as bought`));
     else if (action === "delete") actions.remove(id).catch(tell(`delete ${title}`));
     else if (action === "edit" && gift) {
+      const done = () => {
+        editing.stop(id);
+        rows.stopEditing(id);
+      };
       const form = editForm(gift, {
         onSave: (fields) => {
-          rows.stopEditing(id);
+          done();
           actions.edit(id, fields).catch(tell(`save ${fields.title || title}`));
         },
-        onCancel: () => rows.stopEditing(id),
+        onCancel: done,
       });
       rows.edit(id, form);
+      editing.start(id);
     }
   }
 
@@ -156,11 +211,15 @@ function mount(root, { client, queryClient, http }) {
       return added;
     },
   });
+  bindTyping(ui.addForm, typing);
 
   // -- live --------------------------------------------------------------------------
 
   syncGiftList(client, queryClient, page);
   bindStatusBadge(client, ui.badge);
+  here.onSync((entries) => bar.render(entries));
+  // Whoever left is no longer typing or editing, whatever they last said.
+  here.onLeave((userId) => heard?.forget(userId));
   onceReadAfterBaseline(client, queryClient, topics.list, [keys.giftList(page.listId), giftsKey], () => {
     root.dataset.synced = "true";
   });
@@ -171,7 +230,8 @@ function mount(root, { client, queryClient, http }) {
     if (data.entity_type === "gift") {
       const id = String(data.payload.id);
       const title = data.payload.title || titles.get(id) || `gift ${id}`;
-      if (event.event !== "DELETED") rows.highlight(id);
+      // The user's own change is on screen already: no flash when it comes back.
+      if (event.event !== "DELETED" && !event.echo) rows.highlight(id);
       feed.add(event, title);
     } else if (data.entity_type === "gift-list") {
       if (event.event === "DELETED") return listGone("This list has been deleted.");
@@ -200,8 +260,9 @@ function mount(root, { client, queryClient, http }) {
   client.start();
 }
 
+const client = connection();
 mount(document.getElementById("gift-list-app"), {
-  client: connection(),
+  client,
   queryClient: createQueryClient(),
-  http: { api, apiAll },
+  http: createApi(client.fetch),
 });

@@ -33,37 +33,49 @@ function describeRefusal(status, body) {
   return `The server answered ${status}.`;
 }
 
-/** One REST call with the session cookie; JSON in and out; throws ApiError. */
-export async function api(method, url, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
-  let response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers,
-      credentials: "same-origin",
-      cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, null);
+/**
+ * The REST calls of a page: `fetcher` is the fetch they go through; a live page
+ * passes its realtime client's `fetch`, which names the connection on writes
+ * so their events come back marked as echoes (realtime.js).
+ */
+export function createApi(fetcher = (...args) => fetch(...args)) {
+  /** One REST call with the session cookie; JSON in and out; throws ApiError. */
+  async function api(method, url, body) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    let response;
+    try {
+      response = await fetcher(url, {
+        method,
+        headers,
+        credentials: "same-origin",
+        cache: "no-store",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, null);
+    }
+    if (response.status === 204) return null;
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
   }
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+
+  /** Every row of a paginated list endpoint, following `next` links. */
+  async function apiAll(url) {
+    const rows = [];
+    let next = url;
+    while (next) {
+      const page = await api("GET", next);
+      rows.push(...page.results);
+      next = page.next;
+    }
+    return rows;
+  }
+
+  return { api, apiAll };
 }
 
-/** Every row of a paginated list endpoint, following `next` links. */
-export async function apiAll(url) {
-  const rows = [];
-  let next = url;
-  while (next) {
-    const page = await api("GET", next);
-    rows.push(...page.results);
-    next = page.next;
-  }
-  return rows;
-}
+/** The REST calls through the browser's own fetch (pages without a live write). */
+export const { api, apiAll } = createApi();

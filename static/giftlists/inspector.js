@@ -131,4 +131,5 @@ function mount(client, search) {
   client.start();
 }
 
-mount(connection(), window.location.search);
+// Staff looking at raw events are not among the people on a list.
+mount(connection(window.location.search, { presence: false }), window.location.search);

@@ -30,9 +30,12 @@ export function optionsFromQuery(search) {
   return options;
 }
 
-/** The page's one connection, not yet started (listeners first, then start()). */
-export function connection(search = window.location.search) {
-  return new RealtimeClient(optionsFromQuery(search));
+/**
+ * The page's one connection, not yet started (listeners first, then start()).
+ * `options` are the page's own (`{presence: false}`: follow without being shown).
+ */
+export function connection(search = window.location.search, options = {}) {
+  return new RealtimeClient({ ...options, ...optionsFromQuery(search) });
 }
 
 const STATUS_TEXT = {

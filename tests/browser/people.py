@@ -190,3 +190,149 @@ def hold_next_read(page: Page, url: re.Pattern[str]) -> HeldRead:
     held = HeldRead()
     page.route(url, held.route)
     return held
+
+
+# -- who is here, and what they are doing ------------------------------------
+
+
+def present(page: Page):
+    """The avatars of everyone on the list's page (``data-name``, ``data-me``)."""
+    return page.locator("#present li")
+
+
+def present_named(page: Page, name: str):
+    return page.locator(f'#present li[data-name="{name}"]')
+
+
+def page_root(page: Page):
+    """The list page's root: its ``data-*`` attributes say the timings in use."""
+    return page.locator("#gift-list-app")
+
+
+def typing_line(page: Page):
+    """Who is typing a gift idea, under the gifts; hidden when nobody is."""
+    return page.locator("#typing")
+
+
+def editing_marker(row):
+    """Who else is editing the gift, in its row."""
+    return row.locator(".gift-editing")
+
+
+_WATCH_TEXTS = """(selector) => {
+    window.__shown ??= {};
+    const log = (window.__shown[selector] = []);
+    const look = () => {
+        const node = document.querySelector(selector);
+        const text = node && !node.hidden ? node.textContent.trim() : "";
+        if (log.at(-1) !== text) log.push(text);
+    };
+    look();
+    new MutationObserver(look).observe(document.body,
+        {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def watch_texts(page: Page, selector: str) -> None:
+    """From now on the page records every text the element at ``selector``
+    shows, in order, so that an indicator that shows only briefly is seen
+    however briefly it showed (no poll can miss it)."""
+    page.evaluate(_WATCH_TEXTS, selector)
+
+
+def texts_shown(page: Page, selector: str) -> list[str]:
+    return page.evaluate("(selector) => window.__shown[selector]", selector)
+
+
+def wait_until_shown(page: Page, selector: str, text: str) -> None:
+    """Wait until the watched element has shown ``text`` (it may be gone again)."""
+    page.wait_for_function(
+        "([selector, text]) => window.__shown[selector].some((t) => t.includes(text))",
+        arg=[selector, text],
+    )
+
+
+_WATCH_ROWS = """(title) => {
+    const log = (window.__rows = []);
+    const look = () => {
+        const rows = [...document.querySelectorAll("li.gift")].filter(
+            (row) => row.querySelector(".gift-title")?.textContent === title);
+        const seen = JSON.stringify(rows.map((row) => [
+            row.querySelector(".gift-state")?.textContent ?? "",
+            row.classList.contains("flash"),
+        ]));
+        if (log.at(-1) !== seen) log.push(seen);
+    };
+    look();
+    new MutationObserver(look).observe(document.body,
+        {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def watch_rows(page: Page, title: str) -> None:
+    """From now on the page records each change of the rows titled ``title``:
+    how many there are, what state each says, and whether it flashes."""
+    page.evaluate(_WATCH_ROWS, title)
+
+
+def rows_seen(page: Page) -> list[list[tuple[str, bool]]]:
+    """What ``watch_rows`` recorded: one list of (state, flashing) per change."""
+    log = page.evaluate("() => window.__rows")
+    return [[tuple(row) for row in json.loads(seen)] for seen in log]
+
+
+class Frames:
+    """Every WebSocket frame a page receives, parsed."""
+
+    def __init__(self, page: Page) -> None:
+        self.received: list[dict[str, Any]] = []
+        page.on("websocket", self.socket)
+
+    def socket(self, ws: Any) -> None:
+        ws.on("framereceived", self.frame)
+
+    def frame(self, payload: str | bytes) -> None:
+        try:
+            self.received.append(json.loads(payload))
+        except ValueError:
+            pass
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.received if frame.get("type") == kind]
+
+
+def record_frames(page: Page) -> Frames:
+    """Record what the page's WebSockets receive (call before opening it)."""
+    return Frames(page)
+
+
+class LostStops:
+    """The page's WebSocket, with every "stopped typing" it sends lost on the
+    way, as if its network had died just then: only an expiry can end it."""
+
+    def __init__(self) -> None:
+        self.lost: list[dict[str, Any]] = []
+
+    def route(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            try:
+                frame = json.loads(message)
+            except ValueError:
+                frame = {}
+            if (
+                frame.get("type") == "publish"
+                and frame.get("data", {}).get("active") is False
+            ):
+                self.lost.append(frame)
+            else:
+                server.send(message)
+
+        ws.on_message(from_page)
+
+
+def lose_stops(page: Page) -> LostStops:
+    lost = LostStops()
+    page.route_web_socket(re.compile(r"/ws/"), lost.route)
+    return lost

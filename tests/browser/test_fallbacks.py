@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.api import Api
 
-from .people import LIVE, activity, badge, gift_row
+from .people import LIVE, activity, badge, gift_row, present_named
 
 # Short fallback timings for this page only: fall back after one failed socket,
 # poll every half second, and do not try the socket again during the test.
@@ -38,6 +38,10 @@ def test_websockets_blocked_the_page_falls_back_to_sse(people, alice, list_id):
     bob.open(f"/lists/{list_id}/{TUNED}", page=page)
     expect(badge(page)).to_have_attribute("data-status", "fallback-sse")
     expect(badge(page)).to_have_text("Live (event stream)")
+    # The stream says who is here too; only the WebSocket could say "typing".
+    expect(present_named(page, "bob")).to_have_attribute("title", "bob (you)")
+    page.get_by_label("Title").fill("Someday")
+    page.get_by_label("Title").fill("")
 
     title = f"Drone {uuid.uuid4().hex[:6]}"
     alice.post("/api/gifts/", json={"list": list_id, "title": title})
@@ -58,6 +62,7 @@ def test_websockets_and_sse_blocked_the_page_polls(people, alice, list_id):
     bob.open(f"/lists/{list_id}/{TUNED}", page=page)
     expect(badge(page)).to_have_attribute("data-status", "fallback-poll")
     expect(badge(page)).to_have_text("Live (polling)")
+    expect(page.locator("#presence")).to_be_hidden()  # polling carries no presence
 
     title = f"Telescope {uuid.uuid4().hex[:6]}"
     gift = alice.post("/api/gifts/", json={"list": list_id, "title": title})

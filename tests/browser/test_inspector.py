@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.api import Api
 
-from .people import LIVE, badge
+from .people import LIVE, badge, present, present_named
 
 
 def test_staff_follow_a_topic_and_see_raw_events(people, server):
@@ -57,3 +57,23 @@ def test_staff_follow_a_topic_and_see_raw_events(people, server):
 
     page.get_by_role("button", name=f"Stop following {topic}").click()
     expect(page.locator("#followed li")).to_have_count(0)
+
+
+def test_staff_inspecting_a_list_are_not_shown_on_it(people, alices_list):
+    """Carol follows Alice's list in the inspector while Bob has it open: she is
+    not among the people on it. Alice arrives after her and is shown: had
+    Carol been counted present, Bob would have heard of her first."""
+    bob, carol, alice = people("bob"), people("carol"), people("alice")
+    url = f"/lists/{alices_list}/"
+    page_b = bob.open(url)
+    expect(present(page_b)).to_have_count(1)
+    inspector = carol.page()
+    topic = f"gift-list:{alices_list}"
+    inspector.goto(f"/inspector/?topic={topic}")
+    live = inspector.locator(f'#followed li[data-topic="{topic}"]')
+    expect(live).to_have_attribute("data-live", "true")
+
+    alice.open(url)
+    expect(present_named(page_b, "alice")).to_be_visible(timeout=LIVE)
+    expect(present_named(page_b, "carol")).to_have_count(0)
+    expect(present(page_b)).to_have_count(2)

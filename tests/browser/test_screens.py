@@ -8,7 +8,17 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .people import DESKTOP, LIVE, PHONE, activity, badge, gift_row
+from .people import (
+    DESKTOP,
+    LIVE,
+    PHONE,
+    activity,
+    badge,
+    editing_marker,
+    gift_row,
+    present,
+    typing_line,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -65,6 +75,33 @@ def test_the_gift_list_page_on_desktop_and_phone(people, api, alices_list, tmp_p
         assert unlabelled_controls(page) == []
     save(page_d, "gift-list-desktop.png", tmp_path)
     save(page_p, "gift-list-phone.png", tmp_path)
+
+
+def test_the_gift_list_page_with_people_at_work(people, alices_list, tmp_path):
+    """Bob (desktop) and Carol (phone) on Alice's list with Alice: everyone's
+    initials in the page head, each sees the other typing a gift idea, and both
+    see Alice editing a gift (held on screen: ?typing= and ?editing=)."""
+    url = f"/lists/{alices_list}/?typing=600000&editing=300000"
+    alice = people("alice")
+    desktop = people("bob", viewport=DESKTOP)
+    phone = people("carol", viewport=PHONE, is_mobile=True, has_touch=True)
+    page_a = alice.open(url)
+    page_d, page_p = desktop.open(url), phone.open(url)
+    for page in (page_a, page_d, page_p):
+        expect(present(page)).to_have_count(3, timeout=LIVE)
+
+    page_d.get_by_label("Title").fill("Kite")
+    page_p.get_by_label("Title").fill("Pottery class")
+    page_a.get_by_role("button", name="Edit Board game night set").click()
+    expect(typing_line(page_d)).to_have_text("carol is typing a gift idea…")
+    expect(typing_line(page_p)).to_have_text("bob is typing a gift idea…")
+    for page in (page_d, page_p):
+        row = gift_row(page, "Board game night set")
+        expect(editing_marker(row)).to_have_text("alice is editing this gift")
+        assert fits_the_screen(page), "the page is wider than the screen"
+        assert unlabelled_controls(page) == []
+    save(page_d, "gift-list-together.png", tmp_path)
+    save(page_p, "gift-list-together-phone.png", tmp_path)
 
 
 def test_the_inspector(people, api, alices_list, alices_family, tmp_path):

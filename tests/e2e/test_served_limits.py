@@ -2,7 +2,8 @@
 (as ``make serve`` does): WebSocket frames over their size limit, from the
 frame's header, before the payload is buffered; proxy headers from anyone but
 the trusted proxies. And what the site answers over their real sockets to a
-huge id, a lone surrogate, an Origin of another scheme."""
+huge id, a lone surrogate, an Origin of another scheme, and hundreds of random
+frames."""
 
 import json
 import os
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -143,6 +146,100 @@ async def test_a_huge_id_and_a_lone_surrogate_get_one_small_error_each(served):
     assert pong["id"] == "after"  # open and answering: no 1011
     assert sum(map(len, replies)) < 1000
     await socket.close()
+
+
+# A real message with a field replaced by anything, any JSON, text, bytes.
+fuzz_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+fuzz_topics = st.sampled_from(
+    ["gift-list:1", "family:1", "user:2", "user:1", "gift-list:99999", "nope:1"]
+) | st.text(max_size=12)
+fuzz_messages = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["ping", "subscribe", "unsubscribe", "auth", "x"])
+        | fuzz_values
+    },
+    optional={
+        "id": st.integers() | st.text(max_size=8) | fuzz_values,
+        "topics": st.lists(fuzz_topics, max_size=4) | fuzz_values,
+        "since": st.dictionaries(fuzz_topics, st.integers()) | fuzz_values,
+        "token": st.sampled_from(["@token@", "", "tk_x"]) | fuzz_values,
+    },
+)
+fuzz_frames = st.one_of(
+    fuzz_messages.map(json.dumps),
+    fuzz_messages.map(json.dumps),
+    fuzz_values.map(json.dumps),  # a lone surrogate travels as "\ud800"
+    st.text(max_size=40),
+    st.binary(max_size=40),
+    st.sampled_from([33, 1000]).map(lambda n: "[" * n + "]" * n),
+    st.just("x" * 70_000),  # over the site's 64 KiB, under the server's limit
+)
+# Everything the site may answer fuzzed frames with (PROTOCOL.md section 2).
+FUZZ_ANSWERS = {"error", "pong", "welcome", "subscribed", "unsubscribed", "event"}
+FUZZ_ERRORS = {
+    "invalid_json",
+    "invalid_message",
+    "unknown_type",
+    "invalid_topic",
+    "forbidden",
+    "too_many_topics",
+    "message_too_large",
+    "unauthenticated",
+}
+
+
+@pytest.fixture(scope="module")
+def bobs_token(served: Served) -> str:
+    """One sign-in per server, however many examples."""
+    return Api.login(served.http_url, "bob").token
+
+
+@pytest.fixture
+def log_start(served: Served) -> int:
+    """Where the server's log stood when the test began."""
+    return len(served.log())
+
+
+@settings(
+    max_examples=100,  # about 450 frames a server kind, in a second or two
+    derandomize=True,
+    database=None,
+    deadline=None,
+    # The server is the module's, shared by every example on purpose.
+    suppress_health_check=list(HealthCheck),
+)
+@given(batch=st.lists(fuzz_frames, min_size=1, max_size=8))
+async def test_random_frames_get_documented_answers_and_no_traceback(
+    served, bobs_token, log_start, batch
+):
+    """Over a real server's socket, as make serve runs it: every answer to a
+    batch of frames is a documented one, the socket still answers a ping
+    (unless a bad auth closed it with 4401), and the server logs no
+    traceback."""
+    socket = await WsClient.open(served.ws_url, bobs_token, max_size=None)
+    await socket.welcome()
+    try:
+        for frame in batch:
+            if isinstance(frame, str):
+                frame = frame.replace("@token@", bobs_token)
+            await socket.connection.send(frame)
+        await socket.send({"type": "ping", "id": "alive"})
+        while (answer := await socket.receive()).get("id") != "alive":
+            assert answer["type"] in FUZZ_ANSWERS, answer
+            assert answer.get("code") in FUZZ_ERRORS | {None}, answer
+        assert answer["type"] == "pong", answer
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None and closed.rcvd.code == 4401, closed
+    await socket.close()
+    logged = served.log()[log_start:]  # JSON lines (DEBUG off)
+    assert "Traceback" not in logged and '"level": "ERROR"' not in logged, logged
 
 
 # -- proxy headers ---------------------------------------------------------------

@@ -196,6 +196,39 @@ describe("the gift-list page's cache", () => {
     bob.close();
   });
 
+  test("an echo of the user's claim that comes back after their unclaim does not undo it", async () => {
+    const bob = await openPage("2", "bob", [gift(1)]);
+    const claimed = gift(1, { status: "claimed", claimed_by: 2, claimed_by_username: "bob", updated_at: "2026-12-01T10:00:02Z" });
+    const claim = bob.mutations.claim(1);
+    await settle();
+    bob.server.next("POST", "/api/gifts/1/claim/").resolve(claimed);
+    await claim;
+    const unclaim = bob.mutations.unclaim(1);
+    await settle();
+    assert.deepEqual(titles(bob.shown()), ["Gift 1:wanted:-"]);
+    bob.socket.receive({ ...giftEvent(1, "STATUS_CHANGED", claimed, "2"), echo: true });
+    assert.deepEqual(titles(bob.shown()), ["Gift 1:wanted:-"]); // no flicker back
+    const wanted = gift(1, { updated_at: "2026-12-01T10:00:03Z" });
+    bob.server.next("POST", "/api/gifts/1/unclaim/").resolve(wanted);
+    await unclaim;
+    bob.socket.receive({ ...giftEvent(2, "STATUS_CHANGED", wanted, "2"), echo: true });
+    assert.deepEqual(titles(bob.shown()), ["Gift 1:wanted:-"]);
+    bob.close();
+  });
+
+  test("an echo of a gift added here, before its answer, does not show it twice", async () => {
+    const bob = await openPage("2", "bob", []);
+    const added = bob.mutations.add({ list: 7, title: "Scarf " });
+    await settle();
+    // The server stored it under another title than the placeholder's guess.
+    bob.socket.receive({ ...giftEvent(1, "ADDED", gift(5, { title: "Scarf" }), "2"), echo: true });
+    assert.deepEqual(bob.shown().map((g) => [g.title, Boolean(g.pending)]), [["Scarf ", true]]);
+    bob.server.next("POST", "/api/gifts/").resolve(gift(5, { title: "Scarf" }));
+    await added;
+    assert.deepEqual(bob.shown().map((g) => [g.id, g.title]), [[5, "Scarf"]]);
+    bob.close();
+  });
+
   test("two people claim at once: one wins, the other is told and sees the winner", async () => {
     const bob = await openPage("2", "bob", [gift(1)]);
     const carol = await openPage("3", "carol", [gift(1)]);

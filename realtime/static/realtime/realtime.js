@@ -8,10 +8,24 @@
 // failures Server-Sent Events, then polling, while it keeps trying to return to
 // the WebSocket.
 //
+// Beside the events: who else is here (presence.js), short-lived messages
+// between followers (client-events.js), and the page's own changes known when
+// they come back (echoes.js), all of PROTOCOL.md section 7.
+//
 // No dependencies; every clock, socket, fetch and transport is injectable.
 
 import { backoffDelay } from "./backoff.js";
+import {
+  ClientEventHandlers,
+  NOT_CONNECTED,
+  NOT_SUBSCRIBED,
+  RealtimeError,
+  Requests,
+  WEBSOCKET_REQUIRED,
+} from "./client-events.js";
 import { parseCursor } from "./cursor.js";
+import { CONNECTION_HEADER, withConnectionHeader } from "./echoes.js";
+import { Presence } from "./presence.js";
 import { SIGNED_OUT, webSocketTarget } from "./tickets.js";
 import { TopicTable } from "./topics.js";
 import { Timers } from "./timers.js";
@@ -20,6 +34,9 @@ import { SseTransport } from "./transports/sse.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 
 export { backoffDelay } from "./backoff.js";
+export { RealtimeError } from "./client-events.js";
+export { CONNECTION_HEADER } from "./echoes.js";
+export { Presence } from "./presence.js";
 export { formatCursor, parseCursor } from "./cursor.js";
 export { SseParser } from "./sse-parser.js";
 
@@ -49,7 +66,11 @@ const DEFAULTS = {
   sseFailuresBeforePoll: 2, // failed SSE attempts in a row, then polling
   pollInterval: 10000, // ms between polls
   retryWebSocketEvery: 30000, // ms between attempts to leave a fallback
+  presence: true, // be shown present where topics have presence (WebSocket)
+  publishTimeout: 10000, // ms to wait for a client event's `published`
 };
+
+const TRANSPORT_NAMES = { sse: "Server-Sent Events", polling: "polling" };
 
 const TRANSPORTS = {
   websocket: (context, sink) => new WebSocketTransport(context, sink),
@@ -91,7 +112,11 @@ export class RealtimeClient {
     this.attempt = 0; // WebSocket attempts since the last stable connection
     this.wsFailures = 0; // WebSocket attempts in a row that never got a welcome
     this.sseFailures = 0; // SSE streams in a row that never said `subscribed`
-    this.connectionId = null; // from `welcome`; echoes (PROTOCOL.md 7) will use it
+    this.connectionId = null; // from `welcome`: names this connection for echoes
+    this.presences = new Map(); // topic -> Presence, for followed topics
+    this.clientEvents = new ClientEventHandlers();
+    this.requests = new Requests(this.env, this.options.publishTimeout);
+    this.fetch = this.fetch.bind(this); // handed around as a plain function
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.setStatus(Status.OFFLINE);
     this.onVisible = () => {
@@ -106,9 +131,12 @@ export class RealtimeClient {
    * "baseline" (topic: its position is known; from now on none of its events is
    * missed, so data read before may be read again), "resync" (topic: events were
    * lost; refetch it), "error" (a server error message) or "forbidden" (topic).
+   * With three arguments, `on(topic, event, handler)`: the topic's client events
+   * of that name, as `handler(data, message)` (`message.user_id` sent it).
    * Returns the function that stops listening.
    */
-  on(kind, listener) {
+  on(kind, listener, handler) {
+    if (typeof listener === "string") return this.clientEvents.add(kind, listener, handler);
     if (!this.listeners.has(kind)) this.listeners.set(kind, new Set());
     this.listeners.get(kind).add(listener);
     return () => this.listeners.get(kind).delete(listener);
@@ -119,8 +147,59 @@ export class RealtimeClient {
     const { fresh, remove } = this.table.add(topic, handler);
     if (fresh) this.transport?.follow([topic], []);
     return () => {
-      if (remove()) this.transport?.follow([], [topic]);
+      if (!remove()) return;
+      this.transport?.follow([], [topic]);
+      this.presences.get(topic)?.clear();
     };
+  }
+
+  /** Who is present in a topic (filled while the topic is followed). */
+  presence(topic) {
+    if (!this.presences.has(topic)) this.presences.set(topic, new Presence(topic));
+    return this.presences.get(topic);
+  }
+
+  /**
+   * Send a client event to the topic's other followers. Resolves on the
+   * server's `published`; rejects with a RealtimeError whose `code` is the
+   * server's (`forbidden`, `rate_limited`, ...) or the client's own: only a
+   * welcomed WebSocket can publish (`websocket_required` on SSE or polling,
+   * `not_connected` between connections), for a followed topic.
+   */
+  publish(topic, event, data = {}) {
+    const transport = this.transport;
+    if (transport && transport.kind !== "websocket") {
+      const on = TRANSPORT_NAMES[transport.kind] || transport.kind;
+      return refuse(WEBSOCKET_REQUIRED, `only the WebSocket can publish; this client is on ${on}`);
+    }
+    if (!transport || this.status !== Status.OPEN) {
+      return refuse(NOT_CONNECTED, "not connected: client events are not kept for later");
+    }
+    if (!this.table.has(topic)) return refuse(NOT_SUBSCRIBED, `follow ${topic} before publishing to it`);
+    return this.requests.send((message) => transport.send(message), {
+      type: "publish",
+      topic,
+      event,
+      data,
+    });
+  }
+
+  /** Whether publish() can send now (a welcomed WebSocket). */
+  get canPublish() {
+    return this.transport?.kind === "websocket" && this.status === Status.OPEN;
+  }
+
+  /**
+   * fetch(), with the connection named in X-Realtime-Connection on writes to
+   * this origin while connected, so that their events come back as echoes.
+   */
+  fetch(input, init) {
+    return this.env.fetch(input, withConnectionHeader(this.env, this.connectionId, input, init));
+  }
+
+  /** The header naming this connection, for an HTTP client of the page's own. */
+  connectionHeaders() {
+    return this.connectionId ? { [CONNECTION_HEADER]: this.connectionId } : {};
   }
 
   /** Connect, and keep connected until stop(). */
@@ -209,6 +288,17 @@ export class RealtimeClient {
     const transport = this[slot];
     this[slot] = null;
     transport?.close();
+    if (transport && slot === "transport") this.lost();
+  }
+
+  /**
+   * The connection in use ended: its id names nothing any more, its requests
+   * get no reply, and nobody is known present until a new state says so.
+   */
+  lost() {
+    this.connectionId = null;
+    this.requests.failAll();
+    for (const presence of this.presences.values()) presence.clear();
   }
 
   opened(transport, info) {
@@ -221,11 +311,11 @@ export class RealtimeClient {
       this.attempt = 0;
     }
     if (transport !== this.transport) return;
+    this.connectionId = info.connection_id ?? null;
     if (transport.kind === "websocket") {
       this.wsFailures = 0;
       this.sseFailures = 0;
       this.openedAt = this.env.now();
-      this.connectionId = info.connection_id ?? null;
       this.setStatus(Status.OPEN);
     } else if (transport.kind === "sse") {
       this.sseFailures = 0;
@@ -242,6 +332,7 @@ export class RealtimeClient {
     }
     if (transport !== this.transport || !this.started) return;
     this.transport = null;
+    this.lost();
     if (info.signedOut) return this.signedOut();
     if (transport.kind === "websocket") return this.webSocketClosed(info);
     if (transport.kind === "sse") return this.sseClosed(info);
@@ -250,11 +341,27 @@ export class RealtimeClient {
 
   /** One protocol message from the transport in use. */
   receive(message) {
+    // Only requests carry ids: a reply (even a late one) is never a topic's news.
+    if (message.id !== undefined && message.id !== null) {
+      this.requests.settle(message);
+      return;
+    }
     if (message.type === "event") this.deliver(message);
     else if (message.type === "subscribed") this.subscribed(message);
     else if (message.type === "error") this.serverError(message);
-    // Presence and client events (PROTOCOL.md section 7) will be handled here.
+    else if (this.table.has(message.topic)) this.receiveSection7(message);
     this.announceBaselines();
+  }
+
+  /** Presence and client events of a followed topic. */
+  receiveSection7(message) {
+    if (message.type === "presence_state") {
+      this.presence(message.topic).syncState(message.present);
+    } else if (message.type === "presence_diff") {
+      this.presence(message.topic).syncDiff(message.joins, message.leaves);
+    } else if (message.type === "client_event") {
+      this.clientEvents.dispatch(message);
+    }
   }
 
   /** An event from any transport: deliver it once, in order, to its handlers. */
@@ -385,4 +492,8 @@ export class RealtimeClient {
     this.stop();
     this.setStatus(Status.SIGNED_OUT);
   }
+}
+
+function refuse(code, message) {
+  return Promise.reject(new RealtimeError(code, message));
 }

@@ -187,6 +187,7 @@ class FakeTransport {
     this.opened = false;
     this.closed = false;
     this.follows = [];
+    this.sent = [];
   }
 
   open() {
@@ -199,6 +200,12 @@ class FakeTransport {
 
   close() {
     this.closed = true;
+  }
+
+  send(message) {
+    if (this.closed || !this.opened || this.kind !== "websocket") return false;
+    this.sent.push(message);
+    return true;
   }
 
   // What the transport reports.

@@ -172,6 +172,23 @@ describe("SSE transport", () => {
     assert.equal(said[4][1], "gift-list:1@5");
   });
 
+  test("presence and client events are handed over as messages like the rest", async () => {
+    const { transport, fetch, said } = make(SseTransport);
+    const response = sseResponse();
+    fetch.route("/realtime/sse/", () => response);
+    transport.open();
+    await flush();
+    const presence = { type: "presence_state", topic: "gift-list:1", present: { 2: { user_id: "2", name: "bob" } } };
+    const typing = { type: "client_event", topic: "gift-list:1", event: "typing", data: {}, user_id: "2" };
+    response.write('event: subscribed\nid: gift-list:1@0\ndata: {"type":"subscribed","topics":["gift-list:1"],"seqs":{"gift-list:1":0}}\n\n');
+    response.write(`event: presence_state\nid: gift-list:1@0\ndata: ${JSON.stringify(presence)}\n\n`);
+    response.write(`event: client_event\nid: gift-list:1@0\ndata: ${JSON.stringify(typing)}\n\n`);
+    await flush();
+    const messages = said.filter(([kind]) => kind === "message").map(([, message]) => message);
+    assert.deepEqual(messages.slice(1), [presence, typing]);
+    assert.equal(said[0][1].type, "subscribed"); // opened with the stream's subscribed
+  });
+
   test("a stream that ends reports whether it opened and the retry it named", async () => {
     const { transport, fetch, said } = make(SseTransport);
     const response = sseResponse();

@@ -76,3 +76,17 @@ export function bindAddForm(form, { listId, onAdd }) {
     });
   });
 }
+
+/**
+ * Say "typing" while the add form is being filled in (`typing.typed()`, which
+ * throttles), and stop when it is sent, emptied or left (`typing.stopped()`).
+ */
+export function bindTyping(form, typing) {
+  const empty = () => [...new FormData(form).values()].every((value) => !String(value).trim());
+  form.addEventListener("input", () => (empty() ? typing.stopped() : typing.typed()));
+  form.addEventListener("submit", () => typing.stopped());
+  form.addEventListener("focusout", (event) => {
+    if (!form.contains(event.relatedTarget)) typing.stopped();
+  });
+}
+

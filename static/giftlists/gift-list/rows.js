@@ -2,6 +2,7 @@
 // refilled only when what they show changes (a row being edited is left alone).
 
 import { el, flash } from "../dom.js";
+import { editingText } from "./signals.js";
 
 function safeUrl(url) {
   return /^https?:\/\//i.test(url || "") ? url : null;
@@ -63,18 +64,23 @@ function fillGift(node, gift, view) {
       ? null
       : el("p", { className: "gift-state" }, stateText(gift, view));
   const buttons = giftButtons(gift, view);
+  const editing = view.editors.length
+    ? el("p", { className: "gift-editing", dataset: { editors: view.editors.join(",") } }, editingText(view.editors))
+    : null;
   const parts = [
     el("div", { className: "gift-main" }, title, price),
     notes,
     state,
+    editing,
     buttons.length ? el("div", { className: "gift-actions" }, buttons) : null,
   ];
   node.replaceChildren(...parts.filter(Boolean));
 }
 
 /**
- * The rows of `list` (an <ul>). `update({gifts, busy, closed, nameOf})` shows
- * the gifts; `highlight(id)` flashes a gift's row, now or when it appears;
+ * The rows of `list` (an <ul>). `update({gifts, busy, closed, nameOf,
+ * editorsOf})` shows the gifts, each with the names of whoever else is editing
+ * it (`editorsOf(id)`); `highlight(id)` flashes a gift's row, now or when it appears;
  * `edit(id, form)` shows a form in the row until `stopEditing(id)`.
  */
 export function giftRows(list, { isOwner, me }) {
@@ -85,7 +91,7 @@ export function giftRows(list, { isOwner, me }) {
 
   function update(input) {
     shown = input;
-    const { gifts, busy, closed, nameOf } = input;
+    const { gifts, busy, closed, nameOf, editorsOf = () => [] } = input;
     const seen = new Set();
     let previous = null;
     for (const gift of gifts) {
@@ -96,8 +102,9 @@ export function giftRows(list, { isOwner, me }) {
         row = { node: el("li", { className: "gift", tabIndex: -1 }), signature: null };
         rows.set(id, row);
       }
-      const view = { isOwner, me, busy: busy.has(id), closed, nameOf };
-      const signature = JSON.stringify([gift, view.busy, closed, stateText(gift, view)]);
+      const editors = gift.pending || closed ? [] : editorsOf(id);
+      const view = { isOwner, me, busy: busy.has(id), closed, nameOf, editors };
+      const signature = JSON.stringify([gift, view.busy, closed, stateText(gift, view), editors]);
       if (row.signature !== signature && !editing.has(id)) {
         const hadFocus = row.node.contains(document.activeElement);
         fillGift(row.node, gift, view);

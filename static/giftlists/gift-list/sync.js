@@ -1,6 +1,8 @@
 // sync.js: the list's topics kept in its queries, through the TanStack adapter:
 // gift events patch the gifts, the list's own events patch the list, family
 // events read the members again; a baseline or a resync reads them all again.
+// Echoes of this page's own writes are left to its mutations (the adapter's
+// default): they showed the change already, and their answers bring the rest.
 
 import { applyToList } from "../../realtime/adapters/apply.js";
 import { connectQueryClient } from "../../realtime/adapters/tanstack.js";
@@ -35,6 +37,9 @@ export function syncGiftList(client, queryClient, page) {
     const kind = event.data.entity_type;
     if (kind === "gift") {
       if (queryClient.getQueryData(giftsKey) === undefined) return false;
+      // The user's own gift, come back without being marked as an echo (sent
+      // from another tab, or while this page was on a fallback without a
+      // connection id): it takes the place of a placeholder of that title.
       const mine = event.event === "ADDED" && String(event.data.user_id) === page.me;
       queryClient.setQueryData(giftsKey, (gifts) =>
         applyToList(mine ? withoutPlaceholderFor(gifts, event.data.payload) : gifts, event),

@@ -15,16 +15,28 @@ import { applyToList } from "./apply.js";
  * A read in flight when an event arrives may have been answered before the
  * change: it is dropped and the query read again, so a refetch racing live
  * events ends with them.
+ *
+ * Echoes (`event.echo`: this page's own write, sent through `client.fetch`) are
+ * the mutation's business: with `echoes: "skip"` (the default) an echo is
+ * neither patched nor refetched, so it cannot undo a newer optimistic guess or
+ * add a row the mutation adds; the mutation's answer (`onSuccess`) and its
+ * `onSettled` invalidation bring the server's word. Only a read in flight is
+ * still dropped and read again, as it may predate the write. `echoes: "apply"`
+ * treats them as any other event (for writes that are not mutations).
  */
-export function connectQueryClient(realtime, queryClient, { queryKeysFor, patch } = {}) {
+export function connectQueryClient(realtime, queryClient, { queryKeysFor, patch, echoes = "skip" } = {}) {
   const refetchAll = (topic, event) => {
     for (const queryKey of queryKeysFor(topic, event)) refetchQuery(queryClient, queryKey);
   };
-  const offEvent = realtime.on("event", (event) => {
-    if (!patch || !patch(queryClient, event)) return refetchAll(event.topic, event);
+  const rereadInFlight = (event) => {
     for (const queryKey of queryKeysFor(event.topic, event)) {
       if (queryClient.isFetching({ queryKey }) > 0) refetchQuery(queryClient, queryKey);
     }
+  };
+  const offEvent = realtime.on("event", (event) => {
+    if (event.echo === true && echoes === "skip") return rereadInFlight(event);
+    if (!patch || !patch(queryClient, event)) return refetchAll(event.topic, event);
+    rereadInFlight(event);
   });
   const offResync = realtime.on("resync", (topic) => refetchAll(topic, null));
   const offBaseline = realtime.on("baseline", (topic) => refetchAll(topic, null));

@@ -67,7 +67,7 @@ export class SseTransport {
         subscribed = true;
         if (!this.opened) {
           this.opened = true;
-          this.sink.open({});
+          this.sink.open(data); // the stream's `subscribed`, as the welcome's stand-in
         }
       }
       if (abort.signal.aborted) return;

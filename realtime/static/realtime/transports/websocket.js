@@ -85,6 +85,8 @@ export class WebSocketTransport {
     }
     const message = { type: "subscribe", topics };
     if (Object.keys(since).length) message.since = since;
+    // Followed without being shown present (a staff inspector, a dashboard).
+    if (this.options.presence === false) message.presence = false;
     this.send(message);
   }
 
