@@ -22,8 +22,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 
+# Demo data goes only into an empty database: a second run keeps what changed.
 run: migrate
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

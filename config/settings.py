@@ -230,6 +230,14 @@ CACHES = caches_from_env()
 AUTHENTICATION_BACKENDS = ["giftlists.signin.ThrottledModelBackend"]
 SIGNIN_FAILURE_LIMIT = 10
 SIGNIN_FAILURE_WINDOW = 15 * 60
+# Sign-ups per client address, every submission counted: a family signing up
+# together behind one router fits; an account factory does not.
+SIGNUP_LIMIT = 10
+SIGNUP_WINDOW = 60 * 60
+# Password reset requests per client address and per email: a person who does
+# not find the mail asks again a few times; nobody's inbox gets flooded.
+PASSWORD_RESET_LIMIT = 5
+PASSWORD_RESET_WINDOW = 60 * 60
 
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -238,6 +246,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+
+# Mail (password resets) is printed on the console unless EMAIL_HOST names an
+# SMTP server; README.md, "Configuration", lists the EMAIL_* variables.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+    # STARTTLS unless told otherwise; Django refuses it together with SSL.
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or (465 if EMAIL_USE_SSL else 587))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    # Seconds before a mail server that stops answering fails the request.
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

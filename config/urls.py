@@ -5,6 +5,7 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from giftlists import accounts
 from giftlists.signin import SignInForm, obtain_auth_token
 
 urlpatterns = [
@@ -15,6 +16,18 @@ urlpatterns = [
         "accounts/login/",
         LoginView.as_view(authentication_form=SignInForm),
         name="login",
+    ),
+    path("accounts/signup/", accounts.sign_up, name="signup"),
+    # Django's password views, in the site's templates, with throttled forms.
+    path(
+        "accounts/password_reset/",
+        accounts.SitePasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_change/",
+        accounts.SitePasswordChangeView.as_view(),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),

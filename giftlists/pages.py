@@ -1,14 +1,18 @@
 """Server-rendered pages of the gift-list domain.
 
-The pages render a shell; their scripts (``static/giftlists/``) load the data
-over the REST API and keep it live with ``realtime.js``.
+The live pages render a shell; their scripts (``static/giftlists/``) load the
+data over the REST API and keep it live with ``realtime.js``. Every change is
+a plain form POST to a page here, through the same services as the API, so the
+pages work before their scripts load; a refused change is shown on the form.
 """
 
 import math
+from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import (
     Http404,
@@ -19,15 +23,18 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .exceptions import InvitationGone, InvitationNotFound
-from .models import GiftList
-from .selectors import families_for, gift_lists_for, invitations_for
-from .throttles import InvitationAcceptThrottle
+from . import rules, services
+from .exceptions import InvitationGone, InvitationNotFound, NotPermitted
+from .forms import FamilyForm, GiftListForm, InvitationForm, add_service_errors
+from .models import Family, GiftList
+from .selectors import families_for, gift_lists_for, invitations_for, members_of
+from .throttles import InvitationAcceptThrottle, InvitationCreateThrottle
 
 INVITATION_TEMPLATE = "giftlists/invitation.html"
+FAMILY_TEMPLATE = "giftlists/family.html"
+TOO_MANY = "Too many attempts. Please try again later."
 
 
 @login_required
@@ -91,17 +98,25 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, INVITATION_TEMPLATE, context)
 
 
+def _throttled(throttle: Any, request: HttpRequest) -> int | None:
+    # The API's per-user limits, for the pages that do the same: seconds to
+    # wait when refused, else None (and the request is counted).
+    if throttle.allow_request(request, None):
+        return None
+    return math.ceil(throttle.wait() or 1)
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def _accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    throttle = InvitationAcceptThrottle()
-    if not throttle.allow_request(request, None):
-        response = render(
-            request,
-            INVITATION_TEMPLATE,
-            {"problem": "Too many attempts. Please try again later."},
-            status=429,
-        )
-        response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
-        return response
+    wait = _throttled(InvitationAcceptThrottle(), request)
+    if wait is not None:
+        page = render(request, INVITATION_TEMPLATE, {"problem": TOO_MANY})
+        return _too_many(page, wait)
     try:
         membership, joined = services.accept_invitation(request.user, token)
     except InvitationNotFound as missing:
@@ -116,6 +131,149 @@ def _accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     else:
         messages.info(request, f"You are already a member of {name}.")
     return redirect("home")
+
+
+# Families
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_family(request: HttpRequest) -> HttpResponse:
+    """Create a family; its creator is its first member and admin."""
+    form = FamilyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_family(request.user, form.cleaned_data["name"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{created.name} is ready. Invite your family to join it."
+            )
+            return redirect("family", pk=created.pk)
+    return render(request, "giftlists/family_form.html", {"form": form})
+
+
+def _family_for(request: HttpRequest, pk: int) -> Family:
+    # 404 for a family the user may not see, as in the API.
+    return get_object_or_404(families_for(request.user), pk=pk)
+
+
+def _family_page(request: HttpRequest, family: Family, **context: Any) -> HttpResponse:
+    members = list(members_of(family))
+    context = {
+        "family": family,
+        "members": members,
+        "is_member": any(m.user_id == request.user.pk for m in members),
+        "can_remove": rules.is_family_admin(request.user, family),
+        "gift_lists": gift_lists_for(request.user, family_id=family.pk).order_by(
+            "title", "id"
+        ),
+        "invitation_form": InvitationForm(),
+        **context,
+    }
+    return render(request, FAMILY_TEMPLATE, context)
+
+
+@login_required
+def family(request: HttpRequest, pk: int) -> HttpResponse:
+    """A family: its members, its lists, a way to invite; live on ``family:<id>``."""
+    return _family_page(request, _family_for(request, pk))
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make an invitation link and show it, this once, on the family page.
+
+    The answer is the page itself, not a redirect: the link exists only in
+    this response (the database keeps its hash), so it is never stored in the
+    session to be shown after a redirect.
+    """
+    shown = _family_for(request, pk)
+    form = InvitationForm(request.POST)
+    wait = _throttled(InvitationCreateThrottle(), request)
+    if wait is not None:
+        page = _family_page(request, shown, invitation_problem=TOO_MANY)
+        return _too_many(page, wait)
+    if not form.is_valid():
+        return _family_page(request, shown, invitation_form=form)
+    try:
+        invitation, token = services.create_invitation(
+            request.user, shown, form.cleaned_data["username"]
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _family_page(request, shown, invitation_form=form)
+    link = {"url": invitation_url(request, token), "invitation": invitation}
+    return _family_page(request, shown, new_invitation=link)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave_family(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask, then leave a family; the lists you made stay in it."""
+    shown = _family_for(request, pk)
+    if not shown.memberships.filter(user_id=request.user.pk).exists():
+        messages.info(request, f"You are not a member of {shown.name}.")
+        return redirect("family", pk=shown.pk)
+    if request.method == "POST":
+        try:
+            services.remove_member(request.user, shown, request.user)
+        except ValidationError:
+            pass  # gone already: a second tab, or an admin was quicker
+        messages.success(request, f"You left {shown.name}.")
+        return redirect("home")
+    return render(request, "giftlists/leave_family.html", {"family": shown})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_member(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    """Ask, then remove someone from a family: family admins (and staff) only."""
+    shown = _family_for(request, pk)
+    if user_id == request.user.pk:
+        return redirect("leave-family", pk=shown.pk)
+    # The user first: a primary-key lookup answers an id past the column's
+    # range with "no such row"; a foreign-key filter would raise.
+    target = get_object_or_404(get_user_model(), pk=user_id)
+    membership = get_object_or_404(members_of(shown), user=target)
+    if not rules.can_remove_member(request.user, shown, membership.user):
+        raise PermissionDenied("Only a family admin may remove other members.")
+    if request.method == "POST":
+        try:
+            services.remove_member(request.user, shown, membership.user)
+        except NotPermitted as refused:
+            raise PermissionDenied(refused.message) from None
+        except ValidationError:
+            pass  # gone already (someone else removed them, or they left)
+        name = membership.user.get_username()
+        messages.success(request, f"{name} is no longer a member of {shown.name}.")
+        return redirect("family", pk=shown.pk)
+    context = {"family": shown, "member": membership.user}
+    return render(request, "giftlists/remove_member.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create a gift list of your own in a family, then open it."""
+    shown = _family_for(request, pk)
+    form = GiftListForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_gift_list(
+                request.user,
+                shown,
+                form.cleaned_data["title"],
+                occasion_date=form.cleaned_data["occasion_date"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("gift-list", pk=created.pk)
+    context = {"family": shown, "form": form}
+    return render(request, "giftlists/gift_list_form.html", context)
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,16 @@ from . import pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("families/new/", pages.new_family, name="new-family"),
+    path("families/<int:pk>/", pages.family, name="family"),
+    path("families/<int:pk>/invitations/", pages.invite, name="invite"),
+    path("families/<int:pk>/leave/", pages.leave_family, name="leave-family"),
+    path(
+        "families/<int:pk>/members/<int:user_id>/remove/",
+        pages.remove_member,
+        name="remove-member",
+    ),
+    path("families/<int:pk>/lists/new/", pages.new_gift_list, name="new-gift-list"),
     path("lists/<int:pk>/", pages.gift_list, name="gift-list"),
     path("inspector/", pages.inspector, name="inspector"),
     path("invitations/<str:token>/", pages.invitation, name="invitation"),

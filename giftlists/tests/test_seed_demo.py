@@ -1,6 +1,11 @@
-"""``seed_demo`` builds the demo and leaves the same data however often it runs."""
+"""``seed_demo`` builds the demo in an empty database, and leaves a database
+that holds anything as it is, saying so."""
 
+import shutil
+import subprocess
+from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,9 +24,9 @@ PASSWORDS = {
 }
 
 
-def seed() -> str:
+def seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -100,21 +105,80 @@ def test_seeding_twice_leaves_identical_data():
 
 
 @pytest.mark.django_db
-def test_seeding_again_resets_changed_demo_data(client):
+def test_seeding_again_keeps_what_changed_in_between_and_says_it_skipped(client):
     seed()
-    first = snapshot()
     alice = User.objects.get(username="alice")
     alice.set_password("something-else")
     alice.save()
-    gift = Gift.objects.filter(status="claimed").first()
-    gift.status = "wanted"
-    gift.claimed_by = None
+    gift = Gift.objects.get(title="Board game night set")
+    gift.price = Decimal("44.00")
     gift.save()
+    renamed = Gift.objects.get(title="Hiking socks")
+    renamed.title = "Wool hiking socks"
+    renamed.save()
+    claimed = Gift.objects.get(title="Cast-iron skillet")
+    claimed.status = "wanted"
+    claimed.claimed_by = None
+    claimed.save()
+    changed = snapshot()
 
+    output = seed()
+
+    assert "Skipped seeding" in output and "Nothing was changed" in output
+    assert snapshot() == changed
+    assert Gift.objects.get(title="Board game night set").price == Decimal("44.00")
+    assert not Gift.objects.filter(title="Hiking socks").exists()
+    assert Gift.objects.filter(title="Wool hiking socks").count() == 1
+    assert Gift.objects.get(title="Cast-iron skillet").status == "wanted"
+    assert client.login(username="alice", password="something-else")
+
+
+@pytest.mark.django_db
+def test_a_database_with_any_account_is_not_seeded():
+    User.objects.create_user("someone", password="x")
+
+    output = seed()
+
+    assert "Skipped seeding" in output
+    assert "1 account(s) and 0 families" in output
+    assert Family.objects.count() == 0
+    assert list(User.objects.values_list("username", flat=True)) == ["someone"]
+
+
+@pytest.mark.django_db
+def test_the_printed_links_name_the_host_and_port_given():
+    first = seed("--base-url", "http://0.0.0.0:18200/")
+    again = seed("--base-url", "http://0.0.0.0:18200")
+
+    for output in (first, again):
+        assert "http://0.0.0.0:18200/accounts/login/" in output
+        assert "http://0.0.0.0:18200/admin/" in output
+        assert ":8000" not in output
+
+
+@pytest.mark.django_db
+def test_a_skipped_run_still_prints_the_demo_users_tokens():
     seed()
 
-    assert snapshot()[:3] == first[:3]
-    assert [row[:2] for row in snapshot()[3]] == [row[:2] for row in first[3]]
-    gift.refresh_from_db()
-    assert gift.status == "claimed" and gift.claimed_by is not None
-    assert client.login(username="alice", password="giftlists-alice")
+    output = seed()
+
+    for token in Token.objects.select_related("user"):
+        assert f"{token.user.username} / " in output
+        assert token.key in output
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_seeds_and_serves_on_its_host_and_port():
+    root = Path(__file__).resolve().parents[2]
+
+    # -n: the commands make would run, none of them run.
+    shown = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=18200"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert "manage.py seed_demo --base-url http://0.0.0.0:18200" in shown
+    assert "manage.py runserver 0.0.0.0:18200" in shown

@@ -10,57 +10,31 @@ import { connectQueryClient } from "../realtime/adapters/tanstack.js";
 import { announce, el, flash } from "./dom.js";
 import { api, apiAll } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
+import { renderLists } from "./lists.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
 const FAMILY = "family:";
 
-function occasion(text) {
-  if (!text) return "";
-  const date = new Date(`${text}T00:00:00`);
-  if (Number.isNaN(date.getTime())) return "";
-  return `, ${date.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" })}`;
-}
-
-function listItem(giftList) {
-  return el(
-    "li",
-    { dataset: { listId: giftList.id } },
-    el("a", { href: `/lists/${giftList.id}/` }, giftList.title),
-    " ",
-    el("span", { className: "meta" }, `by ${giftList.owner_username}${occasion(giftList.occasion_date)}`),
-  );
-}
-
-const squash = (text) => text.replace(/\s+/g, " ").trim();
 const membersText = (family) => `Members: ${family.members.map((m) => m.username).join(", ")}`;
+
+const hidden = (text) => el("span", { className: "visually-hidden" }, text);
 
 function newSection(family) {
   return el(
     "section",
     { className: "family", "aria-labelledby": `family-${family.id}`, dataset: { familyId: family.id } },
-    el("h2", { id: `family-${family.id}` }, family.name),
+    el("h2", { id: `family-${family.id}` }, el("a", { href: `/families/${family.id}/` }, family.name)),
     el("p", { className: "members" }, membersText(family)),
     el("ul", { className: "lists", hidden: true }),
     el("p", { className: "empty" }, "No lists yet."),
+    el(
+      "p",
+      { className: "family-actions" },
+      el("a", { href: `/families/${family.id}/lists/new/` }, "New list", hidden(` in ${family.name}`)),
+      " ",
+      el("a", { href: `/families/${family.id}/` }, "Members and invitations", hidden(` of ${family.name}`)),
+    ),
   );
-}
-
-/** Show `lists` in `section`, in title order; rows in `highlights` flash. */
-function renderLists(section, lists, highlights) {
-  const ul = section.querySelector("ul.lists");
-  const shown = new Map([...ul.children].map((item) => [item.dataset.listId, item]));
-  const sorted = [...lists].sort((a, b) => a.title.localeCompare(b.title));
-  const items = sorted.map((giftList) => {
-    const id = String(giftList.id);
-    const fresh = listItem(giftList);
-    const old = shown.get(id);
-    const item = old && squash(old.textContent) === squash(fresh.textContent) ? old : fresh;
-    if (highlights.delete(id)) flash(item);
-    return item;
-  });
-  ul.replaceChildren(...items);
-  ul.hidden = items.length === 0;
-  section.querySelector("p.empty").hidden = items.length > 0;
 }
 
 /** The page's queries follow its topics; returns the disconnect function. */
@@ -138,7 +112,10 @@ function mount(root, { client, queryClient, http }) {
         container.append(section);
         flash(section);
       }
-      section.querySelector("h2").textContent = family.name;
+      section.querySelector("h2 a").textContent = family.name;
+      const [inFamily, ofFamily] = section.querySelectorAll(".family-actions .visually-hidden");
+      inFamily.textContent = ` in ${family.name}`;
+      ofFamily.textContent = ` of ${family.name}`;
       section.querySelector(".members").textContent = membersText(family);
       follow(family.id);
     }

@@ -1,4 +1,8 @@
-"""``manage.py seed_demo``: a small demo family, safe to run again and again."""
+"""``manage.py seed_demo``: a small demo family, in an empty database only.
+
+A database that already holds accounts or families is left as it is (the
+command says so), so ``make run`` keeps whatever changed since the last run.
+"""
 
 from dataclasses import dataclass
 from datetime import date
@@ -7,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import models, transaction
+from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from giftlists.models import Family, Gift, GiftList, Membership
@@ -15,8 +19,9 @@ from giftlists.models import Family, Gift, GiftList, Membership
 FAMILY_NAME = "The Demo Family"
 #: The demo family's admin, as if she had created it: she may remove members.
 FAMILY_ADMIN = "alice"
-LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+#: Where the site is served unless ``--base-url`` says otherwise (runserver's
+#: default; ``make run`` passes its HOST and PORT).
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -55,89 +60,69 @@ DEMO_LISTS: dict[str, tuple[str, date, list[tuple[str, str, str, str | None]]]] 
 }
 
 
-def ensure(
-    model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
-) -> models.Model:
-    """Get or create the row matching ``lookup`` and give it ``values``.
-
-    Saves only when something differs, so a second run writes nothing (and
-    broadcasts nothing).
-    """
-    obj = model._default_manager.filter(**lookup).order_by("pk").first()
-    if obj is None:
-        obj = model(**lookup, **values)
-        obj.save()
-        return obj
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    for name in changed:
-        setattr(obj, name, values[name])
-    if changed:
-        obj.save(update_fields=changed)
-    return obj
-
-
 class Command(BaseCommand):
     help = (
-        "Create or reset the demo users (alice, bob, carol), their family, two "
-        "gift lists with gifts in every state, and API tokens. Idempotent."
+        "Create the demo users (alice, bob, carol), their family, two gift "
+        "lists with gifts in every state, and API tokens, in an empty database; "
+        "a database with accounts or families in it is left as it is."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--base-url",
+            default=DEFAULT_BASE_URL,
+            help=f"Where the site is served, for the links printed (default: "
+            f"{DEFAULT_BASE_URL}).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        base_url = options["base_url"].rstrip("/")
         with transaction.atomic():
-            users = {demo.username: self._user(demo) for demo in DEMO_USERS}
-            family = ensure(Family, {"name": FAMILY_NAME}, {})
-            # Members are written directly: the demo stands for invitations
-            # its people accepted long ago.
-            for name, user in users.items():
-                ensure(
-                    Membership,
-                    {"family": family, "user": user},
-                    {"is_admin": name == FAMILY_ADMIN},
+            users_found = get_user_model().objects.count()
+            families_found = Family.objects.count()
+            if users_found or families_found:
+                self._report_skipped(base_url, users_found, families_found)
+                return
+            tokens = self._seed()
+        self._report(base_url, tokens)
+
+    def _seed(self) -> dict[str, str]:
+        users = {demo.username: self._user(demo) for demo in DEMO_USERS}
+        family = Family.objects.create(name=FAMILY_NAME)
+        # Members are written directly: the demo stands for invitations its
+        # people accepted long ago.
+        for name, user in users.items():
+            Membership.objects.create(
+                family=family, user=user, is_admin=name == FAMILY_ADMIN
+            )
+        for title, (owner, when, gifts) in DEMO_LISTS.items():
+            gift_list = GiftList.objects.create(
+                family=family, title=title, owner=users[owner], occasion_date=when
+            )
+            for gift_title, price, status, claimer in gifts:
+                Gift.objects.create(
+                    list=gift_list,
+                    title=gift_title,
+                    price=Decimal(price),
+                    status=status,
+                    claimed_by=users[claimer] if claimer else None,
                 )
-            for title, (owner, when, gifts) in DEMO_LISTS.items():
-                gift_list = ensure(
-                    GiftList,
-                    {"family": family, "title": title},
-                    {"owner": users[owner], "occasion_date": when},
-                )
-                for gift_title, price, status, claimer in gifts:
-                    ensure(
-                        Gift,
-                        {"list": gift_list, "title": gift_title},
-                        {
-                            "price": Decimal(price),
-                            "status": status,
-                            "claimed_by": users[claimer] if claimer else None,
-                            "url": "",
-                            "notes": "",
-                        },
-                    )
-            tokens = {
-                name: Token.objects.get_or_create(user=user)[0].key
-                for name, user in users.items()
-            }
-        self._report(tokens)
+        return {
+            name: Token.objects.create(user=user).key for name, user in users.items()
+        }
 
     def _user(self, demo: DemoUser) -> Any:
-        user = ensure(
-            get_user_model(),
-            {"username": demo.username},
-            {
-                "is_staff": demo.is_staff,
-                "is_superuser": demo.is_staff,
-                "is_active": True,
-            },
+        return get_user_model().objects.create_user(
+            demo.username,
+            password=demo.password,
+            is_staff=demo.is_staff,
+            is_superuser=demo.is_staff,
         )
-        if not user.check_password(demo.password):
-            user.set_password(demo.password)
-            user.save(update_fields=["password"])
-        return user
 
-    def _report(self, tokens: dict[str, str]) -> None:
+    def _report(self, base_url: str, tokens: dict[str, str]) -> None:
         write = self.stdout.write
         write(self.style.SUCCESS(f"Demo data ready: family {FAMILY_NAME!r}."))
-        write(f"Log in at {LOGIN_URL}")
-        write(f"Admin (carol) at {ADMIN_URL}")
+        self._where(base_url)
         write(f"{FAMILY_ADMIN} is the family's admin; members invite others.")
         write("Users (username / password, API token):")
         for demo in DEMO_USERS:
@@ -146,3 +131,33 @@ class Command(BaseCommand):
                 f"  {demo.username} / {demo.password}{role}"
                 f"  token: {tokens[demo.username]}"
             )
+
+    def _report_skipped(self, base_url: str, users: int, families: int) -> None:
+        write = self.stdout.write
+        kin = "family" if families == 1 else "families"
+        write(
+            self.style.WARNING(
+                f"Skipped seeding: the database already holds {users} account(s) "
+                f"and {families} {kin}. Nothing was changed."
+            )
+        )
+        self._where(base_url)
+        # Read, never made: a skipped run writes nothing.
+        tokens = dict(
+            Token.objects.filter(
+                user__username__in=[demo.username for demo in DEMO_USERS]
+            ).values_list("user__username", "key")
+        )
+        write("Demo users, unless changed since (username / password, API token):")
+        for demo in DEMO_USERS:
+            token = tokens.get(demo.username, "none")
+            write(f"  {demo.username} / {demo.password}  token: {token}")
+        write(
+            "For a fresh demo, delete the database (db.sqlite3, unless "
+            "DATABASE_URL names another) and run this again."
+        )
+
+    def _where(self, base_url: str) -> None:
+        write = self.stdout.write
+        write(f"Log in at {base_url}/accounts/login/ (or sign up there)")
+        write(f"Admin (carol) at {base_url}/admin/")
