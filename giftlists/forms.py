@@ -33,7 +33,8 @@ class InvitationForm(forms.Form):
 
 
 class GiftListForm(forms.Form):
-    """A new gift list: its title and, optionally, the day of the occasion."""
+    """A gift list: its title and, optionally, the occasion's day and a word
+    for the family (sizes, where to send things)."""
 
     title = forms.CharField(
         max_length=GiftList._meta.get_field("title").max_length,
@@ -43,6 +44,22 @@ class GiftListForm(forms.Form):
         label="Occasion date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    description = forms.CharField(
+        max_length=GiftList._meta.get_field("description").max_length,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Anything the family should know: sizes, where to send things.",
+    )
+
+
+class CurrencyForm(forms.Form):
+    """The currency a family's prices are in."""
+
+    currency = forms.CharField(
+        label="Currency",
+        max_length=3,
+        help_text="A three-letter ISO 4217 code: EUR, GBP, USD, SEK…",
     )
 
 

@@ -6,11 +6,19 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from .currencies import default_currency, validate_currency
+
 
 class Family(models.Model):
     """A group of people who share gift lists."""
 
     name = models.CharField(max_length=120)
+    currency = models.CharField(
+        max_length=3,
+        default=default_currency,
+        validators=[validate_currency],
+        help_text="The ISO 4217 code prices on this family's lists are in.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="families"
     )
@@ -127,6 +135,11 @@ class GiftList(models.Model):
     )
     title = models.CharField(max_length=200)
     occasion_date = models.DateField(null=True, blank=True)
+    description = models.TextField(max_length=2000, blank=True)
+    archived = models.BooleanField(
+        default=False,
+        help_text="An occasion that is over: shown apart, and read-only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

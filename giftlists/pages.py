@@ -27,8 +27,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import rules, services
 from .exceptions import InvitationGone, InvitationNotFound, NotPermitted
-from .forms import FamilyForm, GiftListForm, InvitationForm, add_service_errors
-from .models import Family, GiftList
+from .forms import (
+    CurrencyForm,
+    FamilyForm,
+    GiftListForm,
+    InvitationForm,
+    add_service_errors,
+)
+from .models import Family, Gift, GiftList
 from .selectors import families_for, gift_lists_for, invitations_for, members_of
 from .throttles import InvitationAcceptThrottle, InvitationCreateThrottle
 
@@ -46,18 +52,26 @@ def home(request: HttpRequest) -> HttpResponse:
             queryset=GiftList.objects.select_related("owner").order_by("title", "id"),
         )
     )
+    families = list(families)
+    for family in families:
+        lists = family.gift_lists.all()
+        family.current_lists = [gl for gl in lists if not gl.archived]
+        family.archived_lists = [gl for gl in lists if gl.archived]
     return render(request, "giftlists/home.html", {"families": families})
 
 
 @login_required
 def gift_list(request: HttpRequest, pk: int) -> HttpResponse:
     """One gift list, live; 404 for anyone who may not see it, as in the API."""
-    shown = get_object_or_404(gift_lists_for(request.user), pk=pk)
-    return render(
-        request,
-        "giftlists/gift_list.html",
-        {"gift_list": shown, "is_owner": shown.owner_id == request.user.pk},
+    shown = get_object_or_404(
+        gift_lists_for(request.user).select_related("family", "owner"), pk=pk
     )
+    context = {
+        "gift_list": shown,
+        "is_owner": shown.owner_id == request.user.pk,
+        "can_manage": rules.can_manage_list(request.user, shown),
+    }
+    return render(request, "giftlists/gift_list.html", context)
 
 
 @login_required
@@ -161,15 +175,17 @@ def _family_for(request: HttpRequest, pk: int) -> Family:
 
 def _family_page(request: HttpRequest, family: Family, **context: Any) -> HttpResponse:
     members = list(members_of(family))
+    gift_lists = gift_lists_for(request.user, family_id=family.pk)
+    gift_lists = list(gift_lists.select_related("owner").order_by("title", "id"))
     context = {
         "family": family,
         "members": members,
         "is_member": any(m.user_id == request.user.pk for m in members),
         "can_remove": rules.is_family_admin(request.user, family),
-        "gift_lists": gift_lists_for(request.user, family_id=family.pk).order_by(
-            "title", "id"
-        ),
+        "current_lists": [gl for gl in gift_lists if not gl.archived],
+        "archived_lists": [gl for gl in gift_lists if gl.archived],
         "invitation_form": InvitationForm(),
+        "currency_form": CurrencyForm(initial={"currency": family.currency}),
         **context,
     }
     return render(request, FAMILY_TEMPLATE, context)
@@ -267,6 +283,7 @@ def new_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
                 shown,
                 form.cleaned_data["title"],
                 occasion_date=form.cleaned_data["occasion_date"],
+                description=form.cleaned_data["description"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -274,6 +291,110 @@ def new_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("gift-list", pk=created.pk)
     context = {"family": shown, "form": form}
     return render(request, "giftlists/gift_list_form.html", context)
+
+
+@login_required
+@require_POST
+def family_currency(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the currency of a family's prices: family admins only."""
+    shown = _family_for(request, pk)
+    if not rules.is_family_admin(request.user, shown):
+        raise PermissionDenied("Only a family admin may change the currency.")
+    form = CurrencyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_family_currency(
+                request.user, shown, form.cleaned_data["currency"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Prices are now shown in {shown.currency}.")
+            return redirect("family", pk=shown.pk)
+    page = _family_page(request, shown, currency_form=form)
+    page.status_code = 400
+    return page
+
+
+# Managing one's own list
+
+
+def _own_list(request: HttpRequest, pk: int, doing: str) -> GiftList:
+    # 404 for a list the user may not see; 403, saying why, for one they may
+    # see but not manage.
+    shown = get_object_or_404(
+        gift_lists_for(request.user).select_related("family", "owner"), pk=pk
+    )
+    if not rules.can_manage_list(request.user, shown):
+        raise PermissionDenied(f"Only the list's owner may {doing} it.")
+    return shown
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a list's title, occasion date and description; its owner only."""
+    shown = _own_list(request, pk, "edit")
+    if shown.archived:
+        messages.info(request, "This list is archived: restore it to edit it.")
+        return redirect("gift-list", pk=shown.pk)
+    initial = {
+        "title": shown.title,
+        "occasion_date": shown.occasion_date,
+        "description": shown.description,
+    }
+    data = request.POST if request.method == "POST" else None
+    form = GiftListForm(data, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_gift_list(request.user, shown, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except NotPermitted as refused:
+            raise PermissionDenied(refused.message) from None
+        else:
+            messages.success(request, "Saved.")
+            return redirect("gift-list", pk=shown.pk)
+    context = {"family": shown.family, "form": form, "gift_list": shown}
+    return render(request, "giftlists/gift_list_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask, saying what will be lost, then delete a list; its owner only.
+
+    The question counts gifts only: the owner is never told whether any of
+    them were claimed (those who claimed one are told, on their own pages).
+    """
+    shown = _own_list(request, pk, "delete")
+    if request.method == "POST":
+        try:
+            services.delete_gift_list(request.user, shown)
+        except NotPermitted as refused:
+            raise PermissionDenied(refused.message) from None
+        messages.success(request, f"“{shown.title}” was deleted.")
+        return redirect("family", pk=shown.family_id)
+    gifts = Gift.objects.filter(list_id=shown.pk).count()
+    context = {"gift_list": shown, "family": shown.family, "gifts": gifts}
+    return render(request, "giftlists/delete_gift_list.html", context)
+
+
+@login_required
+@require_POST
+def archive_gift_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive a list whose occasion is over (``archived=1``) or restore it."""
+    shown = _own_list(request, pk, "archive")
+    archived = request.POST.get("archived") == "1"
+    try:
+        services.set_archived(request.user, shown, archived)
+    except NotPermitted as refused:
+        raise PermissionDenied(refused.message) from None
+    if archived:
+        messages.success(request, "Archived: the list is kept as it is, read-only.")
+    else:
+        messages.success(request, "Restored: the list can change again.")
+    return redirect("gift-list", pk=shown.pk)
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

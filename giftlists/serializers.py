@@ -89,8 +89,8 @@ class FamilySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Family
-        fields = ["id", "name", "members", "created_at"]
-        read_only_fields = ["id", "members", "created_at"]
+        fields = ["id", "name", "currency", "members", "created_at"]
+        read_only_fields = ["id", "currency", "members", "created_at"]
 
 
 class InvitationCreateSerializer(serializers.Serializer):
@@ -134,10 +134,12 @@ class GiftListSerializer(serializers.ModelSerializer):
             "owner_username",
             "title",
             "occasion_date",
+            "description",
+            "archived",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "owner", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", "archived", "created_at", "updated_at"]
 
     def validate_family(self, family: Family) -> Family:
         """Refuse moving an existing list to another family."""

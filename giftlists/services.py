@@ -31,7 +31,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import rules, selectors, tokens
+from . import notifications, rules, selectors, tokens
+from .currencies import validate_currency
 from .exceptions import (
     InvitationGone,
     InvitationNotFound,
@@ -45,12 +46,18 @@ from .redaction import is_list_owner
 #: The only gift fields an edit may change; status and claimer move by claims.
 EDITABLE_GIFT_FIELDS = frozenset({"title", "url", "price", "notes"})
 #: The only gift-list fields an edit may change; family and owner are fixed.
-EDITABLE_LIST_FIELDS = frozenset({"title", "occasion_date"})
+EDITABLE_LIST_FIELDS = frozenset({"title", "occasion_date", "description"})
 
 
 def _require_member(actor: AbstractBaseUser, family: Family) -> None:
     if not rules.is_member(actor, family):
         raise NotAMember()
+
+
+def _require_open(gift_list: GiftList) -> None:
+    # An archived list is a record of an occasion that is over: kept as it was.
+    if gift_list.archived:
+        raise NotPermitted("This list is archived: restore it to change it.")
 
 
 def _apply_changes(
@@ -88,6 +95,28 @@ def rename_family(actor: AbstractBaseUser, family: Family, name: str) -> Family:
             family.name = name
             family.full_clean()
             family.save(update_fields=["name"])
+    return family
+
+
+def set_family_currency(
+    actor: AbstractBaseUser, family: Family, currency: str
+) -> Family:
+    """Set the ISO 4217 code a family's prices are in; family admins only.
+
+    Lower case is accepted ("gbp"); anything but an active code raises a
+    ``ValidationError`` on ``currency``.
+    """
+    currency = (currency or "").strip().upper()
+    try:
+        validate_currency(currency)
+    except ValidationError as error:
+        raise ValidationError({"currency": error.messages}, code="invalid") from None
+    with transaction.atomic():
+        if not rules.is_family_admin(actor, family):
+            raise NotPermitted("Only a family admin may change its currency.")
+        if family.currency != currency:
+            family.currency = currency
+            family.save(update_fields=["currency"])
     return family
 
 
@@ -245,12 +274,17 @@ def create_gift_list(
     family: Family,
     title: str,
     occasion_date: date | None = None,
+    description: str = "",
 ) -> GiftList:
     """Create a list in ``family`` owned by ``actor``, who must be a member."""
     with transaction.atomic():
         _require_member(actor, family)
         gift_list = GiftList(
-            family=family, owner=actor, title=title, occasion_date=occasion_date
+            family=family,
+            owner=actor,
+            title=title,
+            occasion_date=occasion_date,
+            description=description or "",
         )
         gift_list.full_clean()
         gift_list.save()
@@ -260,13 +294,15 @@ def create_gift_list(
 def update_gift_list(
     actor: AbstractBaseUser, gift_list: GiftList, **changes: Any
 ) -> GiftList:
-    """Change ``title`` and/or ``occasion_date`` of a list; only its owner may.
+    """Change ``title``, ``occasion_date`` and/or ``description`` of a list;
+    only its owner may, and not while it is archived.
 
     Any other keyword raises ``TypeError``: family and owner never change.
     """
     with transaction.atomic():
         if not rules.can_manage_list(actor, gift_list):
             raise NotPermitted("Only the list's owner may change it.")
+        _require_open(gift_list)
         changed = _apply_changes(gift_list, changes, EDITABLE_LIST_FIELDS)
         if changed:
             gift_list.full_clean()
@@ -274,11 +310,31 @@ def update_gift_list(
     return gift_list
 
 
+def set_archived(
+    actor: AbstractBaseUser, gift_list: GiftList, archived: bool
+) -> GiftList:
+    """Archive a list whose occasion is over, or restore it; its owner only.
+
+    An archived list is read-only: no gift is added, changed, claimed or
+    deleted until it is restored.
+    """
+    with transaction.atomic():
+        if not rules.can_manage_list(actor, gift_list):
+            raise NotPermitted("Only the list's owner may archive it.")
+        if gift_list.archived != archived:
+            gift_list.archived = archived
+            gift_list.save(update_fields=["archived", "updated_at"])
+    return gift_list
+
+
 def delete_gift_list(actor: AbstractBaseUser, gift_list: GiftList) -> None:
-    """Delete a list and its gifts; only its owner may."""
+    """Delete a list and its gifts; only its owner may. Whoever claimed or
+    bought one of its gifts is told (on their own topic only)."""
     with transaction.atomic():
         if not rules.can_manage_list(actor, gift_list):
             raise NotPermitted("Only the list's owner may delete it.")
+        gifts = gift_list.gifts.select_related("list__owner")
+        notifications.tell_claimers_of_removal(gifts.select_for_update(of=("self",)))
         gift_list.delete()
 
 
@@ -296,6 +352,7 @@ def create_gift(
     """Add a ``wanted`` gift to ``gift_list``; any member of its family may."""
     with transaction.atomic():
         _require_member(actor, gift_list.family)
+        _require_open(gift_list)
         gift = Gift(
             list=gift_list,
             title=title,
@@ -318,6 +375,7 @@ def update_gift(actor: AbstractBaseUser, gift: Gift, **changes: Any) -> Gift:
     with transaction.atomic():
         if not rules.can_edit_gift(actor, gift):
             raise NotPermitted("Only the list's owner may change its gifts.")
+        _require_open(gift.list)
         changed = _apply_changes(gift, changes, EDITABLE_GIFT_FIELDS)
         if changed:
             gift.full_clean()
@@ -326,11 +384,25 @@ def update_gift(actor: AbstractBaseUser, gift: Gift, **changes: Any) -> Gift:
 
 
 def delete_gift(actor: AbstractBaseUser, gift: Gift) -> None:
-    """Delete a gift; only the list's owner may, whatever its claim state."""
+    """Delete a gift; only the list's owner may, whatever its claim state.
+
+    Whoever claimed or bought it is told, on their own topic; the row is read
+    again under a lock so a claim made a moment ago is not missed.
+    """
     with transaction.atomic():
         if not rules.can_edit_gift(actor, gift):
             raise NotPermitted("Only the list's owner may delete its gifts.")
-        gift.delete()
+        _require_open(gift.list)
+        locked = (
+            Gift.objects.select_for_update(of=("self",))
+            .select_related("list__owner")
+            .filter(pk=gift.pk)
+            .first()
+        )
+        if locked is None:
+            return
+        notifications.tell_claimers_of_removal([locked])
+        locked.delete()
 
 
 def _lock_for_transition(actor: AbstractBaseUser, gift: Gift, verb: str) -> Gift:
@@ -342,6 +414,8 @@ def _lock_for_transition(actor: AbstractBaseUser, gift: Gift, verb: str) -> Gift
         .get(pk=gift.pk)
     )
     _require_member(actor, locked.list.family)
+    if locked.list.archived:
+        raise TransitionNotAllowed("This list is archived.", code="list_archived")
     # Checked before any state so the owner learns nothing about claims.
     if is_list_owner(actor, locked.list):
         raise TransitionNotAllowed(

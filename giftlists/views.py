@@ -230,6 +230,7 @@ class GiftListViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
             data["family"],
             data["title"],
             occasion_date=data.get("occasion_date"),
+            description=data.get("description", ""),
         )
 
     def perform_update(self, serializer: GiftListSerializer) -> None:

@@ -297,7 +297,7 @@ def test_family_shows_members_in_the_order_they_joined(api, bob, family):
     data = api(bob).get(f"/api/families/{family.pk}/").json()
 
     assert [m["username"] for m in data["members"]] == ["alice", "bob", "erin"]
-    assert set(data) == {"id", "name", "members", "created_at"}
+    assert set(data) == {"id", "name", "currency", "members", "created_at"}
 
 
 def test_creating_a_family_makes_the_creator_its_member(api, dave):
