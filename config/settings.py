@@ -318,6 +318,11 @@ REST_FRAMEWORK = {
 
 # How long an invitation link works (giftlists.services.create_invitation).
 GIFTLISTS_INVITATION_TTL = timedelta(days=7)
+# The currency a new family's prices are in until its admin picks another
+# (an ISO 4217 code; giftlists.currencies).
+GIFTLISTS_DEFAULT_CURRENCY = (
+    os.environ.get("GIFTLISTS_DEFAULT_CURRENCY", "EUR").strip().upper() or "EUR"
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gift lists API",

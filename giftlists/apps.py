@@ -11,3 +11,6 @@ class GiftListsConfig(AppConfig):
     name = "giftlists"
     verbose_name = "Gift lists"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -12,6 +12,7 @@ import pytest
 from django.utils.html import escape
 
 from giftlists import services
+from giftlists.checks import check_default_currency
 from giftlists.exceptions import NotPermitted, TransitionNotAllowed
 from giftlists.models import Family, Gift, GiftList
 
@@ -196,6 +197,14 @@ class TestDeleteGift:
 
 
 class TestCurrency:
+    def test_a_default_outside_iso_4217_stops_start_up(self, settings):
+        settings.GIFTLISTS_DEFAULT_CURRENCY = "EURO"
+
+        (error,) = check_default_currency()
+
+        assert error.id == "giftlists.E001"
+        assert "'EURO'" in error.msg
+
     def test_a_new_family_uses_the_configured_default(self, settings, dave):
         settings.GIFTLISTS_DEFAULT_CURRENCY = "SEK"
 

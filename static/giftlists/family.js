@@ -10,6 +10,7 @@ import { connectQueryClient } from "../realtime/adapters/tanstack.js";
 import { announce, el, flash } from "./dom.js";
 import { api, apiAll } from "./http.js";
 import { longDate, renderLists, squash } from "./lists.js";
+import { bindNotices } from "./notices.js";
 import { bindStatusBadge, connection } from "./live.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
@@ -70,8 +71,20 @@ function bindCopyButton(button, status) {
   });
 }
 
+/**
+ * The page that shows a new invitation link answers a POST: turned into the
+ * family page's own address, a reload reads the page again instead of sending
+ * the form once more (which would make another link).
+ */
+function forgetTheForm(familyId) {
+  if (window.location.pathname.endsWith("/invitations/")) {
+    window.history.replaceState(null, "", `/families/${familyId}/`);
+  }
+}
+
 function mount(root, { client, queryClient, http }) {
   const familyId = root.dataset.familyId;
+  forgetTheForm(familyId);
   const me = root.dataset.userId;
   const staff = root.dataset.staff === "true";
   const topic = `family:${familyId}`;
@@ -152,6 +165,7 @@ function mount(root, { client, queryClient, http }) {
 
   bindStatusBadge(client, document.getElementById("connection"));
   bindCopyButton(document.getElementById("copy-invitation"), document.getElementById("copy-status"));
+  bindNotices(client, http, document.getElementById("notices"), me);
   client.start();
 }
 

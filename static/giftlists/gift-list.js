@@ -21,14 +21,24 @@ import { giftRows } from "./gift-list/rows.js";
 import { editingSender, signalsHeard, typingSender, typingText } from "./gift-list/signals.js";
 import { syncGiftList, topicsOf } from "./gift-list/sync.js";
 import { timingsOf } from "./gift-list/timings.js";
+import { recentEvents } from "./history.js";
 import { createApi } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
+import { bindNotices } from "./notices.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
 /** What the server rendered into the page's root element. */
 function pageOf(root) {
-  const { listId, familyId, userId, username, owner } = root.dataset;
-  return { listId, familyId, me: userId, myName: username, isOwner: owner === "true" };
+  const { listId, familyId, userId, username, owner, currency, archived } = root.dataset;
+  return {
+    listId,
+    familyId,
+    me: userId,
+    myName: username,
+    isOwner: owner === "true",
+    currency: currency || "EUR",
+    archived: archived === "true",
+  };
 }
 
 function elements() {
@@ -46,6 +56,8 @@ function elements() {
     presence: byId("presence"),
     present: byId("present"),
     typing: byId("typing"),
+    notices: byId("notices"),
+    description: byId("list-description"),
   };
 }
 
@@ -117,7 +129,8 @@ function mount(root, { client, queryClient, http }) {
     // A gift deleted while its form is open: nobody edits it any more.
     for (const id of editing.editing()) if (!giftOf(id)) editing.stop(id);
     const editorsOf = (id) => (heard ? heard.editorsOf(id).map(whoIs) : []);
-    rows.update({ gifts: shown, busy: busyGifts(queryClient, page.listId), closed, nameOf, editorsOf });
+    const frozen = closed || page.archived; // an archived list is read-only
+    rows.update({ gifts: shown, busy: busyGifts(queryClient, page.listId), closed: frozen, nameOf, editorsOf });
   }
 
   function renderTyping() {
@@ -145,23 +158,42 @@ function mount(root, { client, queryClient, http }) {
 
   // -- reading -------------------------------------------------------------------
 
+  // Each resource is first read once its topic's baseline is known: read
+  // before it, it could miss a change made in between, and the baseline would
+  // have it read a second time. (Registered before the adapter's baseline
+  // handler, so that handler's refetch is the one and only first read.)
+  const baselined = new Set();
+  client.on("baseline", (topic) => baselined.add(topic));
+  const afterBaseline = (topic, options) => ({ ...options, enabled: () => baselined.has(topic) });
+
   const giftErrors = errorsOf(refused("gifts"));
-  watch(queryClient, read.gifts(page.listId), (result) => {
+  watch(queryClient, afterBaseline(topics.list, read.gifts(page.listId)), (result) => {
     giftErrors(result);
     renderGifts();
   });
   const listErrors = errorsOf(refused("list"));
-  watch(queryClient, read.giftList(page.listId), (result) => {
+  watch(queryClient, afterBaseline(topics.list, read.giftList(page.listId)), (result) => {
     listErrors(result);
     if (!result.data) return;
     ui.title.textContent = result.data.title;
     document.title = `${result.data.title} · Gift lists`;
+    ui.description.textContent = result.data.description || "";
+    ui.description.hidden = !result.data.description;
+    const archived = Boolean(result.data.archived);
+    if (archived !== page.archived) {
+      // Archived (or restored) while the page is open: read-only from now on.
+      page.archived = archived;
+      ui.addForm.hidden = archived || closed;
+      const said = archived ? "This list was archived: it is read-only now." : "This list was restored.";
+      announce(ui.messages, `${said} Reload the page to see it as it is.`, "info");
+      renderGifts();
+    }
   });
   // Members only name people; losing the family is said by the list's own reads.
   const familyErrors = errorsOf((error) => {
     if (error.status !== 404) announce(ui.messages, `Could not load the members: ${error.message}`);
   });
-  watch(queryClient, read.family(page.familyId), (result) => {
+  watch(queryClient, afterBaseline(topics.family, read.family(page.familyId)), (result) => {
     familyErrors(result);
     feed.render(nameOf);
     renderGifts();
@@ -178,7 +210,12 @@ function mount(root, { client, queryClient, http }) {
     if (action === "claim") actions.claim(id).catch(tell(`claim ${title}`));
     else if (action === "unclaim") actions.unclaim(id).catch(tell(`unclaim ${title}`));
     else if (action === "purchase") actions.purchase(id).catch(tell(`mark ${title} as bought`));
-    else if (action === "delete") actions.remove(id).catch(tell(`delete ${title}`));
+    else if (action === "delete") rows.confirmDelete(id, true);
+    else if (action === "keep") rows.confirmDelete(id, false);
+    else if (action === "confirm-delete") {
+      rows.confirmDelete(id, false);
+      actions.remove(id).catch(tell(`delete ${title}`));
+    }
     else if (action === "edit" && gift) {
       const done = () => {
         editing.stop(id);
@@ -224,19 +261,28 @@ function mount(root, { client, queryClient, http }) {
     root.dataset.synced = "true";
   });
 
+  /** Into the feed, with the gift's title (a deletion carries none: the last known). */
+  function record(event) {
+    const { data } = event;
+    if (data.entity_type === "gift") {
+      const id = String(data.payload.id);
+      if (data.payload.title) titles.set(id, data.payload.title);
+      feed.add(event, data.payload.title || titles.get(id) || "a gift");
+    } else if (data.entity_type === "gift-list" && event.event !== "DELETED") {
+      feed.add(event, data.payload.title);
+    }
+  }
+
   // Runs before the adapter patches the cache: the gift's title is still there.
   function onListEvent(event) {
     const { data } = event;
     if (data.entity_type === "gift") {
-      const id = String(data.payload.id);
-      const title = data.payload.title || titles.get(id) || `gift ${id}`;
       // The user's own change is on screen already: no flash when it comes back.
-      if (event.event !== "DELETED" && !event.echo) rows.highlight(id);
-      feed.add(event, title);
-    } else if (data.entity_type === "gift-list") {
-      if (event.event === "DELETED") return listGone("This list has been deleted.");
-      feed.add(event, data.payload.title);
+      if (event.event !== "DELETED" && !event.echo) rows.highlight(String(data.payload.id));
+    } else if (data.entity_type === "gift-list" && event.event === "DELETED") {
+      return listGone("This list has been deleted.");
     }
+    record(event);
     if (data.user_id && !nameOf(data.user_id)) {
       queryClient.invalidateQueries({ queryKey: keys.family(page.familyId) });
     }
@@ -257,7 +303,12 @@ function mount(root, { client, queryClient, http }) {
       announce(ui.messages, "You have been signed out. Reload the page to log in again.", "info");
     }
   });
+  bindNotices(client, http, ui.notices, page.me);
   client.start();
+  // The feed's recent past, as this user may see it (the owner: no claims).
+  recentEvents(http, topics.list)
+    .then((events) => events.forEach(record))
+    .catch((error) => announce(ui.messages, `Could not load the recent activity: ${error.message}`));
 }
 
 const client = connection();

@@ -10,12 +10,17 @@ import { connectQueryClient } from "../realtime/adapters/tanstack.js";
 import { announce, el, flash } from "./dom.js";
 import { api, apiAll } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
+import { bindNotices } from "./notices.js";
 import { renderLists } from "./lists.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
 const FAMILY = "family:";
 
 const membersText = (family) => `Members: ${family.members.map((m) => m.username).join(", ")}`;
+
+/** Where a family's archived lists go, apart from the current ones. */
+const archivedBlock = () =>
+  el("details", { className: "archived", hidden: true }, el("summary", {}, "Archived lists"), el("ul", { className: "lists" }));
 
 const hidden = (text) => el("span", { className: "visually-hidden" }, text);
 
@@ -27,6 +32,7 @@ function newSection(family) {
     el("p", { className: "members" }, membersText(family)),
     el("ul", { className: "lists", hidden: true }),
     el("p", { className: "empty" }, "No lists yet."),
+    archivedBlock(),
     el(
       "p",
       { className: "family-actions" },
@@ -137,6 +143,7 @@ function mount(root, { client, queryClient, http }) {
     }
   });
   client.subscribe(`user:${me}`);
+  bindNotices(client, http, document.getElementById("notices"), me);
 
   const unsynced = new Set(shown);
   const synced = () => {

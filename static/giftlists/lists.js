@@ -27,12 +27,7 @@ function listItem(giftList) {
 /** Whitespace-insensitive text, to tell whether a rendered row changed. */
 export const squash = (text) => text.replace(/\s+/g, " ").trim();
 
-/**
- * Show `lists` in `section` (its `ul.lists` and `p.empty`), in title order;
- * unchanged rows stay, rows whose id is in `highlights` flash.
- */
-export function renderLists(section, lists, highlights) {
-  const ul = section.querySelector("ul.lists");
+function fill(ul, lists, highlights) {
   const shown = new Map([...ul.children].map((item) => [item.dataset.listId, item]));
   const sorted = [...lists].sort((a, b) => a.title.localeCompare(b.title));
   const items = sorted.map((giftList) => {
@@ -44,6 +39,24 @@ export function renderLists(section, lists, highlights) {
     return item;
   });
   ul.replaceChildren(...items);
-  ul.hidden = items.length === 0;
-  section.querySelector("p.empty").hidden = items.length > 0;
+  return items.length;
+}
+
+/**
+ * Show `lists` in `section`, in title order: current ones in its `ul.lists`
+ * (`p.empty` when none), archived ones apart in `.archived` (hidden when none);
+ * unchanged rows stay, rows whose id is in `highlights` flash.
+ */
+export function renderLists(section, lists, highlights) {
+  const ul = section.querySelector("ul.lists");
+  const archive = section.querySelector(".archived");
+  const current = archive ? lists.filter((giftList) => !giftList.archived) : lists;
+  const count = fill(ul, current, highlights);
+  ul.hidden = count === 0;
+  section.querySelector("p.empty").hidden = count > 0;
+  if (archive) {
+    const old = lists.filter((giftList) => giftList.archived);
+    fill(archive.querySelector("ul"), old, highlights);
+    archive.hidden = old.length === 0;
+  }
 }

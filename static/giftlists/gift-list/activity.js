@@ -1,4 +1,5 @@
-// activity.js: the feed of what happened to the list, newest first.
+// activity.js: the feed of what happened to the list, newest first: its recent
+// past from the event log when the page opens, then each event as it arrives.
 
 import { el } from "../dom.js";
 
@@ -11,6 +12,7 @@ export function describe({ event, title }, { me, nameOf }) {
   const name = actor === null || actor === undefined ? null : nameOf(actor);
   const who = name ? (String(actor) === me ? "You" : name) : "Someone";
   if (event.data.entity_type === "gift-list") {
+    if (event.event === "ADDED") return `${who} created the list`;
     if (event.event === "UPDATED") return `${who} updated the list`;
     return `${who} changed the list (${event.event})`;
   }
@@ -32,17 +34,35 @@ export function describe({ event, title }, { me, nameOf }) {
   }
 }
 
+/** "just now", "2 min ago", "3 h ago", "4 days ago": how long before `now`. */
+export function timeAgo(timestamp, now = Date.now()) {
+  const then = Date.parse(timestamp);
+  if (Number.isNaN(then)) return "";
+  const minutes = Math.floor((now - then) / 60000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? "yesterday" : `${days} days ago`;
+}
+
 function timeOf(timestamp) {
   const time = new Date(timestamp);
   if (Number.isNaN(time.getTime())) return null;
-  const text = time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return el("time", { dateTime: timestamp }, text);
+  const exact = time.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return el("time", { dateTime: timestamp, title: exact }, timeAgo(timestamp));
 }
+
+// How often "2 min ago" is brought up to date.
+const REFRESH_MS = 30000;
 
 /** The feed in `list` (an <ol>), `empty` shown while it has nothing. */
 export function activityFeed(list, empty, { me }) {
   const entries = []; // {event, title}, newest first
+  const seqs = new Set(); // events shown already: the log's and the live ones meet
   let nameOf = () => null;
+  window.setInterval(() => render(), REFRESH_MS);
 
   function render(names = nameOf) {
     nameOf = names;
@@ -53,7 +73,7 @@ export function activityFeed(list, empty, { me }) {
           "li",
           { dataset: { event: entry.event.event } },
           el("span", {}, describe(entry, { me, nameOf })),
-          " ",
+          " · ",
           timeOf(entry.event.data.timestamp),
         ),
       ),
@@ -61,7 +81,13 @@ export function activityFeed(list, empty, { me }) {
   }
 
   function add(event, title) {
+    if (typeof event.seq === "number") {
+      if (seqs.has(event.seq)) return;
+      seqs.add(event.seq);
+    }
     entries.unshift({ event, title });
+    // Newest first by seq: the log's past may arrive after a live event.
+    entries.sort((a, b) => (b.event.seq ?? Infinity) - (a.event.seq ?? Infinity));
     entries.length = Math.min(entries.length, ACTIVITY_LIMIT);
     render();
   }

@@ -66,6 +66,7 @@ export function bindAddForm(form, { listId, onAdd }) {
     const body = { list: Number(listId), title: values.title.trim() };
     if (values.price !== "") body.price = values.price;
     if (values.url.trim()) body.url = values.url.trim();
+    if (values.notes && values.notes.trim()) body.notes = values.notes;
     form.reset();
     form.querySelector("input").focus();
     onAdd(body).catch(() => {
@@ -73,6 +74,7 @@ export function bindAddForm(form, { listId, onAdd }) {
       form.elements.title.value = body.title;
       form.elements.price.value = body.price || "";
       form.elements.url.value = body.url || "";
+      if (form.elements.notes) form.elements.notes.value = body.notes || "";
     });
   });
 }

@@ -16,6 +16,19 @@ function actionButton(action, text, label, disabled, extraClass = "") {
   );
 }
 
+/** "€12.50" for "12.50" in EUR, in the reader's locale; the bare number if the
+ * currency is unknown to the browser. */
+export function formatPrice(price, currency) {
+  if (price === null || price === undefined || price === "") return "";
+  const amount = Number(price);
+  if (!Number.isFinite(amount)) return String(price);
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+  } catch {
+    return `${price} ${currency || ""}`.trim();
+  }
+}
+
 /** "Still wanted", "Claimed by you", "Bought by carol". */
 export function stateText(gift, { me, nameOf }) {
   if (gift.status === "wanted") return "Still wanted";
@@ -24,9 +37,15 @@ export function stateText(gift, { me, nameOf }) {
   return gift.status === "purchased" ? `Bought by ${who}` : `Claimed by ${who}`;
 }
 
-function giftButtons(gift, { isOwner, me, busy, closed }) {
+function giftButtons(gift, { isOwner, me, busy, closed, confirming }) {
   if (gift.pending || closed) return [];
   const title = gift.title;
+  if (confirming) {
+    return [
+      actionButton("confirm-delete", "Yes, delete", `Yes, delete ${title}`, busy, "danger"),
+      actionButton("keep", "Keep", `Keep ${title}`, busy, "secondary"),
+    ];
+  }
   if (isOwner) {
     return [
       actionButton("edit", "Edit", `Edit ${title}`, busy, "secondary"),
@@ -36,12 +55,12 @@ function giftButtons(gift, { isOwner, me, busy, closed }) {
   if (gift.status === "wanted") {
     return [
       actionButton("claim", "Claim", `Claim ${title}`, busy),
-      actionButton("purchase", "Bought it", `Mark ${title} as bought`, busy, "secondary"),
+      actionButton("purchase", "Mark bought", `Mark bought: ${title}`, busy, "secondary"),
     ];
   }
   if (gift.status === "claimed" && String(gift.claimed_by) === me) {
     return [
-      actionButton("purchase", "Mark bought", `Mark ${title} as bought`, busy),
+      actionButton("purchase", "Mark bought", `Mark bought: ${title}`, busy),
       actionButton("unclaim", "Unclaim", `Unclaim ${title}`, busy, "secondary"),
     ];
   }
@@ -56,7 +75,7 @@ function fillGift(node, gift, view) {
   const title = href
     ? el("a", { className: "gift-title", href, target: "_blank", rel: "noopener noreferrer" }, gift.title)
     : el("span", { className: "gift-title" }, gift.title);
-  const price = gift.price ? el("span", { className: "gift-price" }, gift.price) : null;
+  const price = gift.price ? el("span", { className: "gift-price" }, formatPrice(gift.price, view.currency)) : null;
   const notes = gift.notes ? el("p", { className: "gift-notes" }, gift.notes) : null;
   const state = gift.pending
     ? el("p", { className: "gift-state" }, "Saving…")
@@ -64,6 +83,10 @@ function fillGift(node, gift, view) {
       ? null
       : el("p", { className: "gift-state" }, stateText(gift, view));
   const buttons = giftButtons(gift, view);
+  // Said the same to everyone: it must not tell the owner whether it was claimed.
+  const question = view.confirming && buttons.length
+    ? el("p", { className: "gift-confirm" }, `Delete ${gift.title}? It cannot be undone; anyone who claimed it will be told.`)
+    : null;
   const editing = view.editors.length
     ? el("p", { className: "gift-editing", dataset: { editors: view.editors.join(",") } }, editingText(view.editors))
     : null;
@@ -72,6 +95,7 @@ function fillGift(node, gift, view) {
     notes,
     state,
     editing,
+    question,
     buttons.length ? el("div", { className: "gift-actions" }, buttons) : null,
   ];
   node.replaceChildren(...parts.filter(Boolean));
@@ -81,11 +105,13 @@ function fillGift(node, gift, view) {
  * The rows of `list` (an <ul>). `update({gifts, busy, closed, nameOf,
  * editorsOf})` shows the gifts, each with the names of whoever else is editing
  * it (`editorsOf(id)`); `highlight(id)` flashes a gift's row, now or when it appears;
- * `edit(id, form)` shows a form in the row until `stopEditing(id)`.
+ * `edit(id, form)` shows a form in the row until `stopEditing(id)`;
+ * `confirmDelete(id, yes)` asks, in the row, whether to delete it (or stops asking).
  */
-export function giftRows(list, { isOwner, me }) {
+export function giftRows(list, { isOwner, me, currency }) {
   const rows = new Map(); // gift id -> {node, signature}
   const editing = new Set();
+  const confirming = new Set(); // gifts whose row asks "delete it?"
   const toFlash = new Set(); // rows to flash once they exist
   let shown = null; // the last update's input, to redraw a row after editing
 
@@ -103,8 +129,17 @@ export function giftRows(list, { isOwner, me }) {
         rows.set(id, row);
       }
       const editors = gift.pending || closed ? [] : editorsOf(id);
-      const view = { isOwner, me, busy: busy.has(id), closed, nameOf, editors };
-      const signature = JSON.stringify([gift, view.busy, closed, stateText(gift, view), editors]);
+      const view = {
+        isOwner,
+        me,
+        currency,
+        busy: busy.has(id),
+        closed,
+        nameOf,
+        editors,
+        confirming: confirming.has(id),
+      };
+      const signature = JSON.stringify([gift, view.busy, closed, stateText(gift, view), editors, view.confirming]);
       if (row.signature !== signature && !editing.has(id)) {
         const hadFocus = row.node.contains(document.activeElement);
         fillGift(row.node, gift, view);
@@ -121,6 +156,7 @@ export function giftRows(list, { isOwner, me }) {
       row.node.remove();
       rows.delete(id);
       editing.delete(id);
+      confirming.delete(id);
     }
   }
 
@@ -145,5 +181,11 @@ export function giftRows(list, { isOwner, me }) {
     if (shown) update(shown);
   }
 
-  return { update, highlight, edit, stopEditing };
+  function confirmDelete(id, yes) {
+    if (yes) confirming.add(String(id));
+    else confirming.delete(String(id));
+    if (shown) update(shown);
+  }
+
+  return { update, highlight, edit, stopEditing, confirmDelete };
 }
