@@ -4,6 +4,7 @@ per user in a test.
 """
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,6 +74,27 @@ def people(browser, server: Server) -> Iterator[Callable[..., Person]]:
         return person
 
     yield sign_in
+    try:
+        for person in opened:
+            person.assert_no_console_errors()
+    finally:
+        for person in opened:
+            person.close()
+
+
+@pytest.fixture
+def newcomers(browser, server: Server) -> Iterator[Callable[..., Person]]:
+    """``newcomers("ana")``: someone with no account yet, in a browser context
+    of their own; their pages must log no console error the test did not
+    declare."""
+    opened: list[Person] = []
+
+    def arrive(name: str, **options: object) -> Person:
+        person = Person(browser, server, f"{name}{uuid.uuid4().hex[:6]}", **options)
+        opened.append(person)
+        return person
+
+    yield arrive
     try:
         for person in opened:
             person.assert_no_console_errors()

@@ -30,6 +30,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Live changes must show within a second; the margin covers a loaded CI machine.
 LIVE = 5000
+#: The password newcomers sign up with (Django's validators accept it).
+PASSWORD = "orchard-lantern-7319"
 
 
 class Person:
@@ -97,6 +99,17 @@ class Person:
 
     def close(self) -> None:
         self.context.close()
+
+
+def fill_sign_up(page: Page, username: str) -> None:
+    """Fill in and send the sign-up form; the header then names the newcomer."""
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
 
 
 def gift_row(page: Page, title: str):

@@ -3,17 +3,10 @@ invitation link; the other signs up through the link and joins; the first sees
 them arrive without reloading, and every page fits a phone's screen."""
 
 import re
-import uuid
-from collections.abc import Callable, Iterator
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.servers import Server
-
-from .people import DESKTOP, LIVE, PHONE, Person
-
-PASSWORD = "orchard-lantern-7319"
+from .people import DESKTOP, LIVE, PHONE, fill_sign_up
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -25,37 +18,6 @@ def fits_the_screen(page: Page) -> bool:
 
 def assert_fits(page: Page) -> None:
     assert fits_the_screen(page), f"{page.url} scrolls sideways at {page.viewport_size}"
-
-
-@pytest.fixture
-def newcomers(browser, server: Server) -> Iterator[Callable[..., Person]]:
-    """``newcomers("ana")``: someone with no account yet, in a browser context
-    of their own; their pages must log no console error the test did not
-    declare."""
-    opened: list[Person] = []
-
-    def arrive(name: str, **options: object) -> Person:
-        person = Person(browser, server, f"{name}{uuid.uuid4().hex[:6]}", **options)
-        opened.append(person)
-        return person
-
-    yield arrive
-    try:
-        for person in opened:
-            person.assert_no_console_errors()
-    finally:
-        for person in opened:
-            person.close()
-
-
-def fill_sign_up(page: Page, username: str) -> None:
-    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
 
 
 def member_row(page: Page, username: str):
