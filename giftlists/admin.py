@@ -74,7 +74,7 @@ class GiftInline(admin.TabularInline):
 class FamilyAdmin(admin.ModelAdmin):
     """Families with their members inline."""
 
-    list_display = ["name", "member_count", "created_at"]
+    list_display = ["name", "member_count", "currency", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
     inlines = [MembershipInline]
@@ -100,8 +100,8 @@ class MembershipAdmin(admin.ModelAdmin):
 class GiftListAdmin(admin.ModelAdmin):
     """Gift lists with their gifts inline."""
 
-    list_display = ["title", "owner", "family", "occasion_date", "updated_at"]
-    list_filter = ["family"]
+    list_display = ["title", "owner", "family", "occasion_date", "archived"]
+    list_filter = ["family", "archived"]
     search_fields = ["title", "owner__username", "family__name"]
     autocomplete_fields = ["owner", "family"]
     list_select_related = ["owner", "family"]
@@ -114,7 +114,9 @@ class GiftAdmin(admin.ModelAdmin):
     """Every gift, filterable by status and family."""
 
     form = GiftAdminForm
-    list_display = ["title", "list", "status", "claimed_by", "price", "updated_at"]
+    # Five columns beside the filters fit a 1280-pixel screen; when it changed
+    # is on the gift's page.
+    list_display = ["title", "list", "status", "claimed_by", "price"]
     list_filter = ["status", "list__family"]
     search_fields = ["title", "notes", "list__title", "claimed_by__username"]
     autocomplete_fields = ["list", "claimed_by"]
