@@ -1,23 +1,19 @@
 """Two new people and no admin: one signs up, creates a family and copies an
 invitation link; the other signs up through the link and joins; the first sees
-them arrive without reloading, and every page fits a phone's screen."""
+them arrive without reloading, and every page fits a phone's screen and
+passes axe (no serious or critical violation)."""
 
 import re
 
 from playwright.sync_api import Page, expect
 
+from .accessibility import assert_accessible
 from .people import DESKTOP, LIVE, PHONE, fill_sign_up
 
 
-def fits_the_screen(page: Page) -> bool:
-    """Nothing scrolls sideways: the page is no wider than the viewport."""
-    return page.evaluate(
-        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    )
-
-
 def assert_fits(page: Page) -> None:
-    assert fits_the_screen(page), f"{page.url} scrolls sideways at {page.viewport_size}"
+    """Nothing scrolls sideways, and axe finds nothing serious or critical."""
+    assert_accessible(page)
 
 
 def member_row(page: Page, username: str):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from .accessibility import violations
 from .people import (
     DESKTOP,
     LIVE,
@@ -73,6 +74,7 @@ def test_the_gift_list_page_on_desktop_and_phone(people, api, alices_list, tmp_p
         expect(badge(page)).to_have_text("Live")
         assert fits_the_screen(page), "the page is wider than the screen"
         assert unlabelled_controls(page) == []
+        assert violations(page) == []
     save(page_d, "gift-list-desktop.png", tmp_path)
     save(page_p, "gift-list-phone.png", tmp_path)
 
@@ -100,6 +102,7 @@ def test_the_gift_list_page_with_people_at_work(people, alices_list, tmp_path):
         expect(editing_marker(row)).to_have_text("alice is editing this gift")
         assert fits_the_screen(page), "the page is wider than the screen"
         assert unlabelled_controls(page) == []
+        assert violations(page) == []
     save(page_d, "gift-list-together.png", tmp_path)
     save(page_p, "gift-list-together-phone.png", tmp_path)
 
