@@ -5,7 +5,9 @@ Topics (PROTOCOL.md section 6):
 - ``gift-list:<id>``: the list's own changes and all changes to its gifts;
   members of the list's family may follow it.
 - ``family:<id>``: the family itself, its lists, and membership changes; members.
-- ``user:<id>``: that user's own notifications (being added to a family).
+- ``user:<id>``: that user's own notifications: being added to a family, and
+  ``GIFT_REMOVED`` when a gift they claimed or bought is deleted
+  (``giftlists.notifications``).
 
 The owner of a list never learns whether or by whom its gifts were claimed or
 bought: gift events are redacted for the owner exactly as the REST API redacts
