@@ -29,6 +29,12 @@ def shard_count(layer: Any) -> int:
     return 1
 
 
+def resubscribes(layer: Any) -> bool:
+    """Whether the layer subscribes its groups again by itself after its
+    Redis comes back (the pub/sub layer), rather than losing them."""
+    return _pubsub_loop_layer(layer) is not None
+
+
 def shard_of(layer: Any, group: str) -> int:
     """The index (in ``hosts``) of the shard that carries ``group``."""
     if hasattr(layer, "ring_size"):

@@ -29,7 +29,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 
 from realtime.conf import realtime_settings
-from realtime.hub.shards import group_on_shard, shard_count
+from realtime.hub.shards import group_on_shard, resubscribes, shard_count
 from realtime.ops import metrics
 
 logger = logging.getLogger(__name__)
@@ -57,11 +57,13 @@ class LayerWatch:
         self.listeners: list[Listener] = []
         self.wake = asyncio.Event()
         self.checks = 0  # rounds in which every shard proved its group
+        self.failing: set[int] = set()  # shards whose last check failed
         self.task = asyncio.create_task(self.run(), name="realtime-layer-watch")
 
     def attach(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(shard)`` whenever a check of a shard fails; returns
-        a detacher."""
+        """Call ``listener(shard)`` whenever a check of a shard fails (and,
+        on the pub/sub layer, when a failed shard answers again); returns a
+        detacher."""
         self.listeners.append(listener)
 
         def detach() -> None:
@@ -83,6 +85,21 @@ class LayerWatch:
             type(error).__name__,
             error,
         )
+        self.tell(shard)
+
+    def back(self, shard: int) -> None:
+        """A failed shard answers again. The pub/sub layer resubscribes its
+        groups by itself, so a connection that subscribed while the shard was
+        down never heard what was sent meanwhile: every connection that
+        depends on it resumes once more, from the log."""
+        logger.warning(
+            "The channel layer's shard %d answers again; the connections that "
+            "depend on it resume once more to pick up what they missed",
+            shard,
+        )
+        self.tell(shard)
+
+    def tell(self, shard: int) -> None:
         for listener in tuple(self.listeners):
             try:
                 listener(shard)
@@ -112,47 +129,60 @@ class LayerWatch:
             except Exception as error:
                 for shard in shards:
                     self.trip(shard, error)
+                self.failing |= set(shards)
                 await self.pause()
                 continue
             groups: dict[int, str | None] = dict.fromkeys(shards)
             while True:
-                for shard, error in (await self.check(channel, groups)).items():
+                failed, proven, waited_out = await self.check(channel, groups)
+                for shard, error in failed.items():
                     self.trip(shard, error)
+                if resubscribes(self.layer):
+                    for shard in proven & self.failing:
+                        self.back(shard)
+                self.failing = (self.failing - proven) | set(failed)
+                if waited_out:
+                    # A receive cut short ends its channel on the pub/sub
+                    # layer: leave the groups, start again on a new one.
+                    for group in groups.values():
+                        if group is not None:
+                            with suppress(Exception):
+                                await self.layer.group_discard(group, channel)
+                    await self.pause()
+                    break
                 await self.pause()
 
     async def check(
         self, channel: str, groups: dict[int, str | None]
-    ) -> dict[int, BaseException]:
+    ) -> tuple[dict[int, BaseException], set[int], bool]:
         """One round: every shard's group proven (or joined when it has none
-        yet); the shards that failed, with why."""
+        yet). Returns the shards that failed, with why, those proven, and
+        whether a check message was waited for in vain."""
         failed: dict[int, BaseException] = {}
         tokens: dict[str, int] = {}
-        proving = False
-        for shard, group in groups.items():
+        previous = dict(groups)
+        for shard, group in previous.items():
             # Join the next group before proving the old one: a reset
             # between two checks is always caught by the later one.
+            groups[shard] = None
             try:
                 following = group_on_shard(self.layer, GROUP_PREFIX, shard)
                 await self.layer.group_add(following, channel)
+                groups[shard] = following
                 if group is not None:
                     token = uuid.uuid4().hex
+                    tokens[token] = shard
                     await self.layer.group_send(
                         group, {"type": CHECK_MESSAGE_TYPE, "token": token}
                     )
-                    tokens[token] = shard
-                    proving = True
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 failed[shard] = error
-                following = None
-            if group is not None:
-                with suppress(Exception):
-                    await self.layer.group_discard(group, channel)
-            groups[shard] = following
-        timeout = float(realtime_settings.LAYER_CHECK_TIMEOUT)
+                tokens = {key: value for key, value in tokens.items() if value != shard}
+        sent, waited_out = set(tokens.values()), False
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(float(realtime_settings.LAYER_CHECK_TIMEOUT)):
                 while tokens:
                     message = await self.layer.receive(channel)
                     tokens.pop(message.get("token"), None)
@@ -161,9 +191,16 @@ class LayerWatch:
         except Exception as error:
             for shard in tokens.values():
                 failed[shard] = error
-        if proving and not failed:
+            waited_out = True
+        # Only now: the pub/sub layer drops what arrives for a group it left.
+        for group in previous.values():
+            if group is not None:
+                with suppress(Exception):
+                    await self.layer.group_discard(group, channel)
+        proven = sent - set(failed)
+        if proven and not failed:
             self.checks += 1
-        return failed
+        return failed, proven, waited_out
 
 
 def watch_for(layer: Any) -> LayerWatch | None:
