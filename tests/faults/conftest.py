@@ -92,9 +92,10 @@ def metric(server: Server, name: str, **labels: str) -> float:
 class PrivateRedis:
     """A redis-server of one test, on a free port, that the test may stop."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *args: str) -> None:
         self.directory = directory
         self.port = free_port()
+        self.args = args  # more redis-server options (e.g. --replicaof)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -106,6 +107,7 @@ class PrivateRedis:
             shutil.which("redis-server") or "redis-server",
             "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+            *self.args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command,
