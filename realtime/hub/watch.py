@@ -203,6 +203,18 @@ class LayerWatch:
         return failed, proven, waited_out
 
 
+def deaf(layer: Any) -> bool:
+    """Whether this loop's watch of ``layer`` found every shard failing: the
+    process can deliver nothing (with the core layer, the shard that holds
+    its inbox is down), whatever a single send says."""
+    watch = _watches.get(asyncio.get_running_loop())
+    return (
+        watch is not None
+        and watch.layer is layer
+        and len(watch.failing) >= shard_count(layer)
+    )
+
+
 def watch_for(layer: Any) -> LayerWatch | None:
     """The running loop's watch of ``layer``, started on first use.
 

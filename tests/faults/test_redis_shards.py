@@ -1,14 +1,22 @@
 """Two Redis shards (``REDIS_URLS``) behind three server processes: every topic
 delivers across processes; one shard stops, and the topics on the other go on
-delivering live, with no connection closed, while the clients of topics on the
-stopped one are told (1011) and, once it is back, resume with nothing lost."""
+delivering live, while the clients of topics on the stopped one are told (1011)
+and, once it is back, resume with nothing lost.
+
+On the pub/sub layer no connection of the other shard's topics is closed, and
+every process stays ready. The core layer keeps each process's inbox on one
+shard its random name picks: a process whose inbox was on the stopped shard
+can deliver nothing, says so on /readyz (503) and closes its connections; the
+other processes carry on as on the pub/sub layer, and nothing is lost."""
 
 import asyncio
 import json
 import time
 import uuid
 
+import httpx
 import pytest
+from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from realtime.hub.shards import shard_of
@@ -48,14 +56,19 @@ def site_ids(site: Site) -> dict:
     return json.loads(site.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
-def shard_plan(urls: list[str], lists: list[int], carol: int) -> dict:
-    """A prefix under which the pub/sub layer puts the control group, carol's
-    own group and one of her lists on one shard and another list on the
-    other, computed as channels-redis computes it."""
-    layer = RedisPubSubChannelLayer(hosts=urls)
+def shard_plan(kind: str, urls: list[str], lists: list[int], carol: int) -> dict:
+    """A prefix under which the layer puts the control group, carol's own
+    group and one of her lists on one shard and another list on the other,
+    computed as channels-redis computes it (the core layer hashes the group
+    name alone, the pub/sub layer the prefix too)."""
+    pubsub = RedisPubSubChannelLayer(hosts=urls)
     for _ in range(1000):
         prefix = f"e2e{uuid.uuid4().hex[:10]}"
-        layer._get_layer().prefix = prefix  # as the servers' layers will have it
+        if kind == "pubsub":
+            layer = pubsub
+            layer._get_layer().prefix = prefix  # as the servers' layers have it
+        else:
+            layer = RedisChannelLayer(hosts=urls, prefix=prefix)
         kept = shard_of(layer, CONTROL_GROUP)
         if shard_of(layer, user_group_name(carol)) != kept:
             continue
@@ -80,7 +93,8 @@ async def write(api: Api, topic: str, title: str) -> None:
     )
 
 
-async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(tmp_path):
+@pytest.mark.parametrize("layer", ["pubsub", "core"])
+async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(layer, tmp_path):
     private_redis_needed()
     shards = [PrivateRedis(tmp_path).start(), PrivateRedis(tmp_path).start()]
     urls = [shard.url for shard in shards]
@@ -92,7 +106,7 @@ async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(tmp_path)
             "REALTIME_TEST_SETTINGS": json.dumps(
                 {"LAYER_CHECK_INTERVAL": 0.5, "LAYER_CHECK_TIMEOUT": 2}
             ),
-            "REALTIME_CHANNEL_LAYER": "pubsub",
+            "REALTIME_CHANNEL_LAYER": layer,
             "REDIS_URLS": ",".join(urls),
         },
     )
@@ -101,7 +115,7 @@ async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(tmp_path)
     try:
         site.prepare()
         ids = site_ids(site)
-        plan = shard_plan(urls, ids["lists"], ids["carol"])
+        plan = shard_plan(layer, urls, ids["lists"], ids["carol"])
         site.prefix = plan["prefix"]
         kept_topic, stopped_topic = plan["kept_topic"], plan["stopped_topic"]
         stopped = shards[1 - plan["kept"]]
@@ -151,14 +165,30 @@ async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(tmp_path)
         stopped_at = time.monotonic()
         for n in range(WRITES_DURING_OUTAGE):
             await write_each(f"down {n}")
-        # The other shard's topic goes on live: no close, no resume.
-        for client in kept_clients:
-            await async_wait_until(lambda c=client: caught_up(c, kept_topic))
-            assert client.closes == [] and client.refusals == 0
         # The stopped shard's clients are told, so they do not wait deaf.
         for client in stopped_clients:
             await async_wait_until(lambda c=client: 1011 in c.closes)
         told = time.monotonic() - stopped_at
+        # Every process the load balancer keeps (/readyz 200) goes on
+        # delivering the other shard's topic live: no close, no resume. Only
+        # a core-layer process whose inbox was on the stopped shard is out.
+        deaf = []
+        for server, client in zip(servers, kept_clients, strict=True):
+
+            def settled(server: Server = server, client: Resumer = client) -> str:
+                ready = httpx.get(f"{server.http_url}/readyz", timeout=10)
+                if ready.status_code == 503:
+                    assert "every shard failed" in ready.text, ready.text
+                    return "out"
+                assert ready.status_code == 200, ready.text
+                return "in" if caught_up(client, kept_topic) else ""
+
+            if await async_wait_until(settled) == "out":
+                deaf.append(server)
+            else:
+                assert client.closes == [] and client.refusals == 0, client.closes
+        if layer == "pubsub":
+            assert deaf == []
 
         stopped.start()  # empty: its groups are gone
         back_at = time.monotonic()
@@ -175,10 +205,10 @@ async def test_a_stopped_shard_stops_only_its_topics_and_loses_nothing(tmp_path)
         for client in clients:
             await async_wait_until(lambda c=client: caught_up(c, c.topics[0]))
         live = time.monotonic() - back_at
-        for client in kept_clients:
-            assert client.closes == [], client.closes
         print(
-            f"\nshard stopped: its topics' clients told (1011) in {told:.1f} s; "
+            f"\n{layer} layer, shard stopped: processes out (/readyz 503): "
+            f"{len(deaf)} of {SERVERS}; its topics' clients told (1011) in "
+            f"{told:.1f} s; "
             f"after it came back: every missed event delivered in {caught:.1f} s, "
             f"a new event live on every process at {live:.1f} s"
         )
