@@ -2,7 +2,8 @@
 
 With nothing set, the site runs on one machine with no services: a SQLite file in
 the repository (WAL mode) and the in-memory channel layer. ``DATABASE_URL`` and
-``REDIS_URL`` switch to PostgreSQL and channels-redis. Every variable is listed in
+``REDIS_URL`` switch to PostgreSQL and channels-redis (``REDIS_URLS`` for several
+Redis shards, ``REDIS_SENTINELS`` for Redis Sentinel). Every variable is listed in
 README.md, "Configuration".
 """
 
@@ -162,14 +163,83 @@ DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
+def redis_urls_from_env() -> list[str]:
+    """The Redis shards named by URL: ``REDIS_URLS`` (comma-separated), or
+    ``REDIS_URL`` as a single shard; both set is a mistake worth stopping for."""
+    one = os.environ.get("REDIS_URL", "").strip()
+    several = env_list("REDIS_URLS")
+    if one and several:
+        raise ImproperlyConfigured(
+            "REDIS_URL and REDIS_URLS are both set. Set REDIS_URLS alone (one URL "
+            "per shard, comma-separated), or REDIS_URL alone for one Redis."
+        )
+    return several or ([one] if one else [])
+
+
+def redis_sentinels_from_env() -> tuple[list[tuple[str, int]], list[str]]:
+    """``REDIS_SENTINELS`` (``host:port``, comma-separated) and the master
+    name(s) they watch, ``REDIS_SENTINEL_MASTER`` (one per shard,
+    comma-separated); empty lists when Sentinel is not used."""
+    from config.cache import sentinel_address
+
+    sentinels = env_list("REDIS_SENTINELS")
+    masters = env_list("REDIS_SENTINEL_MASTER")
+    if not sentinels and not masters:
+        return [], []
+    if not sentinels or not masters:
+        raise ImproperlyConfigured(
+            "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: the sentinels "
+            "(host:port, comma-separated) and the name of the master they watch."
+        )
+    if redis_urls_from_env():
+        raise ImproperlyConfigured(
+            "REDIS_SENTINELS is set together with REDIS_URL or REDIS_URLS. With "
+            "Sentinel the sentinels name the master: unset the URL(s)."
+        )
+    try:
+        return [sentinel_address(item) for item in sentinels], masters
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"REDIS_SENTINELS must be host:port pairs, not {sentinels!r}."
+        ) from None
+
+
+def redis_hosts_from_env() -> list[dict]:
+    """channels-redis ``hosts``, one per shard (empty: no Redis). The realtime
+    app keeps presence, process heartbeats and connection counts on the first."""
+    # No socket_timeout: redis-py enforces it with asyncio.wait_for, which on
+    # Python 3.11 can swallow a task's cancellation, and then timeouts and
+    # shutdowns around the layer hang. The layer's blocking receives time
+    # out on the server (5 s), and the layer watch notices a Redis that
+    # stops answering. A bounded pool keeps mass disconnects from opening
+    # a connection each.
+    pool = {"max_connections": 1000}
+    sentinels, masters = redis_sentinels_from_env()
+    if sentinels:
+        password = os.environ.get("REDIS_SENTINEL_PASSWORD", "")
+        master_password = os.environ.get("REDIS_PASSWORD", "")
+        return [
+            {
+                "sentinels": sentinels,
+                "master_name": master,
+                "sentinel_kwargs": {"password": password} if password else None,
+                **({"password": master_password} if master_password else {}),
+                **pool,
+            }
+            for master in masters
+        ]
+    return [{"address": url, **pool} for url in redis_urls_from_env()]
+
+
 def channel_layers_from_env() -> dict:
-    """In-memory layer by default; ``REDIS_URL`` selects channels-redis.
+    """In-memory layer by default; Redis (``REDIS_URL``, ``REDIS_URLS`` or
+    ``REDIS_SENTINELS``) selects channels-redis, sharded over every host.
 
     ``REALTIME_CHANNEL_LAYER`` picks channels-redis's ``core`` layer (default) or
     its ``pubsub`` layer.
     """
-    redis_url = os.environ.get("REDIS_URL", "").strip()
-    if not redis_url:
+    hosts = redis_hosts_from_env()
+    if not hosts:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     kind = os.environ.get("REALTIME_CHANNEL_LAYER", "core").strip() or "core"
     backends = {
@@ -180,18 +250,8 @@ def channel_layers_from_env() -> dict:
         raise ImproperlyConfigured(
             f"REALTIME_CHANNEL_LAYER must be one of {sorted(backends)}, not {kind!r}."
         )
-    host = {
-        "address": redis_url,
-        # No socket_timeout: redis-py enforces it with asyncio.wait_for, which on
-        # Python 3.11 can swallow a task's cancellation, and then timeouts and
-        # shutdowns around the layer hang. The layer's blocking receives time
-        # out on the server (5 s), and the layer watch notices a Redis that
-        # stops answering. A bounded pool keeps mass disconnects from opening
-        # a connection each.
-        "max_connections": 1000,
-    }
     layer_config: dict = {
-        "hosts": [host],
+        "hosts": hosts,
         "prefix": os.environ.get("REDIS_PREFIX", "asgi"),
     }
     if kind == "core":
@@ -204,19 +264,46 @@ CHANNEL_LAYERS = channel_layers_from_env()
 
 
 def caches_from_env() -> dict:
-    """Memory per process by default; with ``REDIS_URL``, Redis, so that what
-    is counted there (failed sign-ins) is counted once for every process."""
-    redis_url = os.environ.get("REDIS_URL", "").strip()
-    if not redis_url:
+    """Memory per process by default; with Redis, Redis, so that what is
+    counted there (failed sign-ins) is counted once for every process.
+
+    With several shards the cache stays on the first: it holds a few small
+    counters, and Django's RedisCache reads from its other LOCATIONs as
+    replicas, which shards are not. Behind Sentinel it follows the (first)
+    master."""
+    options = {
+        # Seconds before a stalled Redis fails a cache call (the sign-in
+        # throttle then lets the sign-in through) instead of hanging it.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
+    prefix = os.environ.get("REDIS_PREFIX", "asgi")
+    sentinels, masters = redis_sentinels_from_env()
+    if sentinels:
+        password = os.environ.get("REDIS_SENTINEL_PASSWORD", "")
+        master_password = os.environ.get("REDIS_PASSWORD", "")
+        return {
+            "default": {
+                "BACKEND": "config.cache.SentinelRedisCache",
+                "LOCATION": [f"{host}:{port}" for host, port in sentinels],
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {
+                    **options,
+                    "master_name": masters[0],
+                    "sentinel_kwargs": {"password": password} if password else None,
+                    **({"password": master_password} if master_password else {}),
+                },
+            }
+        }
+    urls = redis_urls_from_env()
+    if not urls:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_url,
-            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "asgi"),
-            # Seconds before a stalled Redis fails a cache call (the sign-in
-            # throttle then lets the sign-in through) instead of hanging it.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "LOCATION": urls[0],
+            "KEY_PREFIX": prefix,
+            "OPTIONS": options,
         }
     }
 

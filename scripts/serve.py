@@ -8,7 +8,9 @@ environment variable; docs/deploy.md explains the choices and their numbers.
     WEB_CONCURRENCY   server processes (default 2)
     HOST, PORT        where to listen (default 127.0.0.1:8000)
     DATABASE_URL      default postgres://postgres@127.0.0.1:5432/giftlists
-    REDIS_URL         default redis://127.0.0.1:6379/0
+    REDIS_URL         default redis://127.0.0.1:6379/0, unless REDIS_URLS (several
+                      shards, comma-separated) or REDIS_SENTINELS and
+                      REDIS_SENTINEL_MASTER (Redis Sentinel) are set
     REALTIME_CHANNEL_LAYER  pubsub (default here) or core
     DJANGO_SECRET_KEY default: generated once into .secret_key (git-ignored)
     DATABASE_POOL_SIZE  PostgreSQL connections per process (default 20 here)
@@ -38,6 +40,8 @@ PYTHON = sys.executable
 SECRET_KEY_FILE = ROOT / ".secret_key"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/giftlists"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# Any of these names the Redis servers; the default applies when none is set.
+REDIS_CHOICES = ("REDIS_URL", "REDIS_URLS", "REDIS_SENTINELS")
 DEFAULT_APP = "config.asgi:application"
 SERVERS = ("uvicorn", "daphne")
 # Seconds a stopping server waits for open requests and sockets to finish.
@@ -80,7 +84,8 @@ def serving_env() -> dict[str, str]:
     env["DJANGO_DEBUG"] = "0"
     env["DJANGO_SECRET_KEY"] = secret_key()
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    env.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    if not any(env.get(name, "").strip() for name in REDIS_CHOICES):
+        env["REDIS_URL"] = DEFAULT_REDIS_URL
     # The layer chosen by measurement (docs/deploy.md); core stays a setting.
     env.setdefault("REALTIME_CHANNEL_LAYER", "pubsub")
     # Reuse database connections: opening one per request or handshake costs

@@ -25,7 +25,7 @@ print(json.dumps({
     "layer": s.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": s.CHANNEL_LAYERS["default"].get("CONFIG"),
     "debug": s.DEBUG, "hosts": s.ALLOWED_HOSTS, "realtime": s.REALTIME,
-    "log_format": s.LOG_FORMAT,
+    "log_format": s.LOG_FORMAT, "cache": s.CACHES["default"],
 }))
 """
 
@@ -100,6 +100,64 @@ def test_pubsub_layer_is_a_setting_and_nonsense_is_refused():
     )
     assert result.returncode != 0
     assert "REALTIME_CHANNEL_LAYER must be one of" in result.stderr
+
+
+def test_redis_urls_shard_the_layer_and_keep_the_cache_on_the_first_shard():
+    found = loaded(
+        DJANGO_DEBUG="1",
+        REDIS_URLS="redis://one.example:6379/0, redis://two.example:6379/0",
+        REALTIME_CHANNEL_LAYER="pubsub",
+    )
+    hosts = found["layer_config"]["hosts"]
+    assert [host["address"] for host in hosts] == [
+        "redis://one.example:6379/0",
+        "redis://two.example:6379/0",
+    ]
+    assert all(host["max_connections"] >= 1000 for host in hosts)
+    assert found["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"]["LOCATION"] == "redis://one.example:6379/0"
+
+
+def test_redis_url_and_redis_urls_together_are_refused_with_a_clear_message():
+    result = settings_with(
+        DJANGO_DEBUG="1",
+        REDIS_URL="redis://one.example:6379/0",
+        REDIS_URLS="redis://one.example:6379/0,redis://two.example:6379/0",
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL and REDIS_URLS are both set" in result.stderr
+
+
+def test_redis_sentinels_follow_the_named_masters_for_the_layer_and_the_cache():
+    found = loaded(
+        DJANGO_DEBUG="1",
+        REDIS_SENTINELS="s1.example:26379,s2.example:26380,s3.example",
+        REDIS_SENTINEL_MASTER="shard-a,shard-b",
+        REDIS_SENTINEL_PASSWORD="sentinel-secret",
+    )
+    hosts = found["layer_config"]["hosts"]
+    sentinels = [["s1.example", 26379], ["s2.example", 26380], ["s3.example", 26379]]
+    assert [host["master_name"] for host in hosts] == ["shard-a", "shard-b"]
+    assert all(host["sentinels"] == sentinels for host in hosts)
+    assert hosts[0]["sentinel_kwargs"] == {"password": "sentinel-secret"}
+    assert found["cache"]["BACKEND"] == "config.cache.SentinelRedisCache"
+    assert found["cache"]["OPTIONS"]["master_name"] == "shard-a"
+    alone = settings_with(DJANGO_DEBUG="1", REDIS_SENTINELS="s1.example:26379")
+    assert alone.returncode != 0
+    assert "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together" in alone.stderr
+    both = settings_with(
+        DJANGO_DEBUG="1",
+        REDIS_SENTINELS="s1.example:26379",
+        REDIS_SENTINEL_MASTER="shard-a",
+        REDIS_URL="redis://one.example:6379/0",
+    )
+    assert both.returncode != 0
+    assert "REDIS_SENTINELS is set together with REDIS_URL" in both.stderr
+    nonsense = settings_with(
+        DJANGO_DEBUG="1", REDIS_SENTINELS="s1:port", REDIS_SENTINEL_MASTER="a"
+    )
+    assert nonsense.returncode != 0
+    assert "REDIS_SENTINELS must be host:port pairs" in nonsense.stderr
 
 
 def test_debug_off_without_a_secret_key_refuses_to_start_with_a_clear_message():

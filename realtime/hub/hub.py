@@ -20,6 +20,7 @@ import logging
 import weakref
 from typing import Any, Protocol
 
+from realtime.hub.shards import shard_of
 from realtime.hub.watch import watch_for
 from realtime.protocol import layer as layer_messages
 from realtime.protocol.topics import group_name
@@ -54,6 +55,9 @@ class Member(Protocol):
 
     def layer_failed(self) -> None:
         """The layer lost its groups: end, so that the client resumes."""
+
+    def own_groups(self) -> tuple[str, ...]:
+        """Groups it joined itself, beside the hub's (its user's group)."""
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -95,6 +99,11 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         watch = watch_for(layer)
         self._detach_watch = watch.attach(self.groups_lost) if watch else None
+
+    @staticmethod
+    def _group(name: str) -> str:
+        """The layer group of a joined name (a topic, or the control group)."""
+        return name if name == layer_messages.CONTROL_GROUP else group_name(name)
 
     def _lock(self, name: str) -> asyncio.Lock:
         lock = self._locks.get(name)
@@ -172,10 +181,7 @@ class Hub:
     async def _join(self, name: str) -> None:
         async with self._lock(name):
             if name not in self.joined:
-                group = (
-                    name if name == layer_messages.CONTROL_GROUP else group_name(name)
-                )
-                await self.layer.group_add(group, await self.channel())
+                await self.layer.group_add(self._group(name), await self.channel())
                 self.joined.add(name)
 
     def _leave_soon(self, topic: str) -> None:
@@ -217,15 +223,29 @@ class Hub:
 
     # -- the layer -----------------------------------------------------------
 
-    def groups_lost(self) -> None:
-        """The watch found the layer's groups lost: join again on the next
-        follow, hear of the next loss too, and end every session here."""
-        self.joined.clear()
-        watch = watch_for(self.layer)
-        if watch is not None and not self.closed:
-            self._detach_watch = watch.attach(self.groups_lost)
+    def groups_lost(self, shard: int | None = None) -> None:
+        """The watch found the groups on ``shard`` lost (None: every shard):
+        join them again on the next follow, and end every session here that
+        depends on a group there (a followed topic's, the control group, its
+        own), so that its client resumes; the others carry on."""
+
+        def lost(group: str) -> bool:
+            return shard is None or shard_of(self.layer, group) == shard
+
+        groups = {name: self._group(name) for name in self.joined}
+        self.joined -= {name for name, group in groups.items() if lost(group)}
+        everyone = lost(layer_messages.CONTROL_GROUP)
         for member in tuple(self.members):
-            member.layer_failed()
+            if (
+                everyone
+                or any(
+                    lost(group_name(topic))
+                    for topic, followers in self.followers.items()
+                    if member in followers
+                )
+                or any(lost(group) for group in member.own_groups())
+            ):
+                member.layer_failed()
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Hand one change (its envelope per view) to every local follower of
@@ -287,11 +307,8 @@ class Hub:
         while True:
             await asyncio.sleep(REJOIN_INTERVAL)
             for name in list(self.joined):
-                group = (
-                    name if name == layer_messages.CONTROL_GROUP else group_name(name)
-                )
                 try:
-                    await self.layer.group_add(group, channel)
+                    await self.layer.group_add(self._group(name), channel)
                 except Exception as error:
                     logger.warning(
                         "Could not renew the group of %s (%s)",

@@ -92,8 +92,12 @@ _registries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def registry() -> ProcessRegistry | None:
     """The running loop's registry when the default channel layer is
-    channels-redis (on its first host), else None: one process, nothing to
-    share."""
+    channels-redis, else None: one process, nothing to share.
+
+    With several Redis shards it lives on the shard that carries the control
+    group: every connection already depends on that one (re-authorization
+    requests travel through it), so keeping presence and connection counts
+    there adds no second shard whose loss stops every connection."""
     loop = asyncio.get_running_loop()
     if loop not in _registries:
         _registries[loop] = _make_registry()
@@ -104,10 +108,22 @@ def _make_registry() -> ProcessRegistry | None:
     config = getattr(settings, "CHANNEL_LAYERS", {}).get("default", {})
     if not config.get("BACKEND", "").startswith("channels_redis."):
         return None
+    from channels.layers import get_channel_layer
     from channels_redis.utils import create_pool, decode_hosts
     from redis.asyncio import Redis
 
+    from realtime.hub.shards import shard_of
+    from realtime.protocol.layer import CONTROL_GROUP
+
     options = config.get("CONFIG", {})
-    host = decode_hosts(options.get("hosts"))[0]
-    client = Redis(connection_pool=create_pool(host))
+    hosts = decode_hosts(options.get("hosts"))
+    shard = shard_of(get_channel_layer(), CONTROL_GROUP) if len(hosts) > 1 else 0
+    if len(hosts) > 1:
+        logger.info(
+            "Presence and connection counts are kept on Redis shard %d (of %d), "
+            "with the control group",
+            shard,
+            len(hosts),
+        )
+    client = Redis(connection_pool=create_pool(hosts[shard]))
     return ProcessRegistry(client, options.get("prefix", "asgi"))

@@ -1,16 +1,18 @@
 """Is this process still in its channel-layer groups? One watch per process
-(per event loop) checks it, and tells the connections when it is not.
+(per event loop) checks it, shard by shard, and tells the connections when it
+is not.
 
 channels-redis loses every group membership when Redis restarts without
 persistence (or is flushed), and its core layer reconnects by itself: the
 consumers of a process then wait forever on groups that no longer exist, and
 nothing fails. The watch notices that the way a consumer would: it keeps its
-own channel in a group and, every ``LAYER_CHECK_INTERVAL`` seconds, joins a new
-group, sends a check message to the old one and waits for it to come back.
-A send that raises (Redis down) or a message that does not come back within
-``LAYER_CHECK_TIMEOUT`` (the group is gone) fails the check, and every
-connection attached to the watch is told to close, so its client reconnects
-and resumes from the event log.
+own channel in a group on each shard and, every ``LAYER_CHECK_INTERVAL``
+seconds, joins a new group there, sends a check message to the old one and
+waits for it to come back. A send that raises (that Redis is down) or a message
+that does not come back within ``LAYER_CHECK_TIMEOUT`` (the group is gone)
+fails the check of that shard, and every listener hears which shard failed:
+the hub then closes the connections that depend on a group there, so their
+clients reconnect and resume from the event log, and the others carry on.
 
 A connection that sees the layer fail itself (its receive raised) asks for a
 check at once instead of waiting for the next one.
@@ -27,12 +29,19 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 
 from realtime.conf import realtime_settings
+from realtime.hub.shards import group_on_shard, resubscribes, shard_count
 from realtime.ops import metrics
 
 logger = logging.getLogger(__name__)
 
 CHECK_MESSAGE_TYPE = "realtime.layer_check"
 GROUP_PREFIX = "rt-layer-check."
+# Attempts at a channel of the watch's own before every shard counts as
+# failed: the pub/sub layer subscribes a new channel on the shard its random
+# name hashes to, so while one of N shards is down 1 in N attempts fails.
+CHANNEL_ATTEMPTS = 10
+
+Listener = Callable[[int], None]
 
 _watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerWatch]" = (
     weakref.WeakKeyDictionary()
@@ -40,39 +49,62 @@ _watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerWatch]" = (
 
 
 class LayerWatch:
-    """Checks one channel layer from one event loop; calls back on failure."""
+    """Checks one channel layer, shard by shard, from one event loop; calls
+    its listeners with the shard whose check failed."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        self.failed: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.listeners: list[Listener] = []
         self.wake = asyncio.Event()
-        self.checks = 0  # checks passed so far
+        self.checks = 0  # rounds in which every shard proved its group
+        self.failing: set[int] = set()  # shards whose last check failed
         self.task = asyncio.create_task(self.run(), name="realtime-layer-watch")
 
-    def attach(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Call ``callback`` once when the next check fails; returns a detacher."""
-        future = self.failed
+    def attach(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(shard)`` whenever a check of a shard fails (and,
+        on the pub/sub layer, when a failed shard answers again); returns a
+        detacher."""
+        self.listeners.append(listener)
 
-        def done(_: asyncio.Future) -> None:
-            callback()
+        def detach() -> None:
+            if listener in self.listeners:
+                self.listeners.remove(listener)
 
-        future.add_done_callback(done)
-        return lambda: future.remove_done_callback(done)
+        return detach
 
     def check_soon(self) -> None:
         """Run the next check now (a connection saw the layer fail)."""
         self.wake.set()
 
-    def trip(self, error: BaseException) -> None:
+    def trip(self, shard: int, error: BaseException) -> None:
         metrics.LAYER_CHECKS_FAILED.inc()
         logger.error(
-            "The channel layer failed its check (%s: %s); closing this process's "
-            "WebSocket connections so that their clients resume",
+            "The channel layer failed its check on shard %d (%s: %s); closing the "
+            "connections that depend on it so that their clients resume",
+            shard,
             type(error).__name__,
             error,
         )
-        failed, self.failed = self.failed, asyncio.get_running_loop().create_future()
-        failed.set_result(None)
+        self.tell(shard)
+
+    def back(self, shard: int) -> None:
+        """A failed shard answers again. The pub/sub layer resubscribes its
+        groups by itself, so a connection that subscribed while the shard was
+        down never heard what was sent meanwhile: every connection that
+        depends on it resumes once more, from the log."""
+        logger.warning(
+            "The channel layer's shard %d answers again; the connections that "
+            "depend on it resume once more to pick up what they missed",
+            shard,
+        )
+        self.tell(shard)
+
+    def tell(self, shard: int) -> None:
+        for listener in tuple(self.listeners):
+            try:
+                listener(shard)
+            except Exception:
+                logger.exception("A layer watch listener failed")
 
     async def pause(self) -> None:
         with suppress(TimeoutError):
@@ -80,39 +112,107 @@ class LayerWatch:
                 await self.wake.wait()
         self.wake.clear()
 
-    async def run(self) -> None:
-        timeout = float(realtime_settings.LAYER_CHECK_TIMEOUT)
-        while True:
-            channel = group = None
+    async def own_channel(self) -> str:
+        error: Exception = RuntimeError("no channel")
+        for _ in range(CHANNEL_ATTEMPTS):
             try:
-                channel = await self.layer.new_channel()
-                group = GROUP_PREFIX + uuid.uuid4().hex
-                await self.layer.group_add(group, channel)
-                while True:
+                return await self.layer.new_channel()
+            except Exception as failed:
+                error = failed
+        raise error
+
+    async def run(self) -> None:
+        shards = range(shard_count(self.layer))
+        while True:
+            try:
+                channel = await self.own_channel()
+            except Exception as error:
+                for shard in shards:
+                    self.trip(shard, error)
+                self.failing |= set(shards)
+                await self.pause()
+                continue
+            groups: dict[int, str | None] = dict.fromkeys(shards)
+            while True:
+                failed, proven, waited_out = await self.check(channel, groups)
+                for shard, error in failed.items():
+                    self.trip(shard, error)
+                if resubscribes(self.layer):
+                    for shard in proven & self.failing:
+                        self.back(shard)
+                self.failing = (self.failing - proven) | set(failed)
+                if waited_out:
+                    # A receive cut short ends its channel on the pub/sub
+                    # layer: leave the groups, start again on a new one.
+                    for group in groups.values():
+                        if group is not None:
+                            with suppress(Exception):
+                                await self.layer.group_discard(group, channel)
                     await self.pause()
-                    # Join the next group before proving the old one: a reset
-                    # between two checks is always caught by the later one.
-                    following = GROUP_PREFIX + uuid.uuid4().hex
-                    await self.layer.group_add(following, channel)
+                    break
+                await self.pause()
+
+    async def check(
+        self, channel: str, groups: dict[int, str | None]
+    ) -> tuple[dict[int, BaseException], set[int], bool]:
+        """One round: every shard's group proven (or joined when it has none
+        yet). Returns the shards that failed, with why, those proven, and
+        whether a check message was waited for in vain."""
+        failed: dict[int, BaseException] = {}
+        tokens: dict[str, int] = {}
+        previous = dict(groups)
+        for shard, group in previous.items():
+            # Join the next group before proving the old one: a reset
+            # between two checks is always caught by the later one.
+            groups[shard] = None
+            try:
+                following = group_on_shard(self.layer, GROUP_PREFIX, shard)
+                await self.layer.group_add(following, channel)
+                groups[shard] = following
+                if group is not None:
                     token = uuid.uuid4().hex
-                    async with asyncio.timeout(timeout):
-                        await self.layer.group_send(
-                            group, {"type": CHECK_MESSAGE_TYPE, "token": token}
-                        )
-                        while (await self.layer.receive(channel)).get("token") != token:
-                            pass
-                    self.checks += 1
-                    with suppress(Exception):
-                        await self.layer.group_discard(group, channel)
-                    group = following
+                    tokens[token] = shard
+                    await self.layer.group_send(
+                        group, {"type": CHECK_MESSAGE_TYPE, "token": token}
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.trip(error)
-                if group is not None and channel is not None:
-                    with suppress(Exception):
-                        await self.layer.group_discard(group, channel)
-                await self.pause()
+                failed[shard] = error
+                tokens = {key: value for key, value in tokens.items() if value != shard}
+        sent, waited_out = set(tokens.values()), False
+        try:
+            async with asyncio.timeout(float(realtime_settings.LAYER_CHECK_TIMEOUT)):
+                while tokens:
+                    message = await self.layer.receive(channel)
+                    tokens.pop(message.get("token"), None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            for shard in tokens.values():
+                failed[shard] = error
+            waited_out = True
+        # Only now: the pub/sub layer drops what arrives for a group it left.
+        for group in previous.values():
+            if group is not None:
+                with suppress(Exception):
+                    await self.layer.group_discard(group, channel)
+        proven = sent - set(failed)
+        if proven and not failed:
+            self.checks += 1
+        return failed, proven, waited_out
+
+
+def deaf(layer: Any) -> bool:
+    """Whether this loop's watch of ``layer`` found every shard failing: the
+    process can deliver nothing (with the core layer, the shard that holds
+    its inbox is down), whatever a single send says."""
+    watch = _watches.get(asyncio.get_running_loop())
+    return (
+        watch is not None
+        and watch.layer is layer
+        and len(watch.failing) >= shard_count(layer)
+    )
 
 
 def watch_for(layer: Any) -> LayerWatch | None:

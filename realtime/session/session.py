@@ -285,3 +285,10 @@ class Session(Following, Access, ClientEvents, Presence):
     def layer_failed(self) -> None:
         """The hub heard from the watch: this connection may be deaf."""
         self.close(codes.LAYER_FAILED)
+
+    def own_groups(self) -> tuple[str, ...]:
+        """The user's group, which carries re-authorization requests: when
+        its shard fails, this connection closes too."""
+        if self.in_user_group and self.user is not None:
+            return (user_group_name(self.user.pk),)
+        return ()

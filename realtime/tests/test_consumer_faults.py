@@ -78,14 +78,14 @@ async def test_the_watch_calls_back_when_the_layer_loses_its_groups():
     ):
         watch = LayerWatch(layer)
         try:
-            watch.attach(failed.set)
+            watch.attach(lambda shard: failed.set())
             await wait_until(lambda: watch.checks >= 3)
             assert not failed.is_set()  # checks that pass call nobody back
             await layer.flush()  # what a Redis restart does to the groups
             await asyncio.wait_for(failed.wait(), 5)
             # It re-establishes itself and the next connections attach anew.
             again = asyncio.Event()
-            watch.attach(again.set)
+            watch.attach(lambda shard: again.set())
             passed = watch.checks
             await wait_until(lambda: watch.checks >= passed + 2)
             assert not again.is_set()
@@ -285,3 +285,6 @@ class Witness:
 
     def layer_failed(self) -> None:
         pass
+
+    def own_groups(self) -> tuple[str, ...]:
+        return ()

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.utils import _consistent_hash
 from django.test import override_settings
 
 from realtime.hub import hub as hub_module
 from realtime.hub.hub import Hub, hub_for
+from realtime.hub.shards import shard_count, shard_of
 from realtime.hub.watch import LayerWatch
 from realtime.protocol.layer import CONTROL_GROUP, event_message, reauthorize_message
 from realtime.protocol.topics import group_name
@@ -54,6 +56,9 @@ class Collector:
     def layer_failed(self) -> None:
         self.failed = True
         self.arrived.set()
+
+    def own_groups(self) -> tuple[str, ...]:
+        return ()
 
 
 def event(topic: str, seq: int) -> dict[str, Any]:
@@ -198,6 +203,44 @@ async def test_after_the_layer_loses_its_groups_the_next_session_joins_again():
     assert after.events == [event("room:a", 1)]
     hub.detach(before)
     hub.detach(after)
+
+
+class TwoShardLayer(InMemoryChannelLayer):
+    """The in-memory layer, its groups told apart over two shards by the hash
+    channels-redis's core layer spreads them over two hosts with."""
+
+    ring_size = 2
+
+    def consistent_hash(self, value: str) -> int:
+        return _consistent_hash(value, self.ring_size)
+
+
+def topic_on(layer: Any, shard: int) -> str:
+    """A topic whose group the layer puts on ``shard``."""
+    for number in range(1000):
+        if shard_of(layer, group_name(f"room:{number}")) == shard:
+            return f"room:{number}"
+    raise AssertionError(f"no topic on shard {shard}")
+
+
+async def test_a_lost_shard_ends_only_the_sessions_that_depend_on_it():
+    layer = TwoShardLayer()
+    assert shard_count(layer) == 2
+    control = shard_of(layer, CONTROL_GROUP)
+    beside, other = topic_on(layer, control), topic_on(layer, 1 - control)
+    hub = Hub(layer)
+    kept = await following(hub, beside)
+    ended = await following(hub, other)
+    hub.groups_lost(1 - control)  # what the watch says when that shard failed
+    assert ended.failed and not kept.failed  # only its client resumes
+    assert beside in hub.joined and other not in hub.joined  # joined again later
+    await send(layer, beside, 1)
+    await wait_for(lambda: kept.events)
+    assert kept.events == [event(beside, 1)]  # the other shard's topics go on
+    hub.groups_lost(control)  # the control group's shard: every session ends
+    assert kept.failed
+    hub.detach(kept)
+    hub.detach(ended)
 
 
 async def test_joined_groups_are_renewed_before_the_layer_expires_them(monkeypatch):

@@ -89,7 +89,15 @@ class Site:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+            if key
+            not in {
+                "DATABASE_URL",
+                "REDIS_URL",
+                "REDIS_URLS",
+                "REDIS_SENTINELS",
+                "REDIS_SENTINEL_MASTER",
+                "DJANGO_SETTINGS_MODULE",
+            }
         }
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings",

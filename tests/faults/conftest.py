@@ -92,9 +92,10 @@ def metric(server: Server, name: str, **labels: str) -> float:
 class PrivateRedis:
     """A redis-server of one test, on a free port, that the test may stop."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *args: str) -> None:
         self.directory = directory
         self.port = free_port()
+        self.args = args  # more redis-server options (e.g. --replicaof)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -106,6 +107,7 @@ class PrivateRedis:
             shutil.which("redis-server") or "redis-server",
             "--port", str(self.port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+            *self.args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command,
@@ -130,13 +132,18 @@ class PrivateRedis:
             self.process.wait(10)
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+def private_redis_needed() -> None:
+    """Skip without redis-server outside CI; in CI its absence fails."""
     if shutil.which("redis-server") is None:
         message = "redis-server is not installed (CI installs it)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    private_redis_needed()
     redis = PrivateRedis(tmp_path).start()
     yield redis
     redis.stop()
