@@ -229,12 +229,13 @@ def prune(cutoff: Any, batch_size: int, single_delete: bool) -> dict[str, Any]:
         deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
         batches.append(time.monotonic_ns() - started)
     else:
+        after = None
         while True:
             began = time.monotonic_ns()
-            count = delete_batch(cutoff, batch_size)
+            count, after = delete_batch(cutoff, batch_size, after)
             batches.append(time.monotonic_ns() - began)
             deleted += count
-            if count < batch_size:
+            if after is None:
                 break
     seconds = (time.monotonic_ns() - started) / 1e9
     return {

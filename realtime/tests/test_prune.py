@@ -18,10 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def age(topic: str, upto_seq: int, days: float = 2) -> None:
-    """Make a topic's events up to ``upto_seq`` (in every view) look old."""
-    Event.objects.filter(topic=topic, seq__lte=upto_seq).update(
-        created_at=timezone.now() - timedelta(days=days)
-    )
+    """Make a topic's events up to ``upto_seq`` look ``days`` old, a second
+    apart in seq order (the views of one event share their time)."""
+    oldest = timezone.now() - timedelta(days=days)
+    for seq in range(1, upto_seq + 1):
+        Event.objects.filter(topic=topic, seq=seq).update(
+            created_at=oldest + timedelta(seconds=seq - upto_seq)
+        )
 
 
 def rows() -> set[tuple[str, str, int]]:
