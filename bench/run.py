@@ -3,7 +3,9 @@
 Sizes and choices come from the environment (defaults in brackets):
 
     BENCH_SCALE        multiplies connection counts and events per topic [1]
-    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5]
+    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5];
+                       S6 (hot topics) and S7 (the log) only when named
+    BENCH_PRUNE_MODES  S7's prunes: batched and/or single (one DELETE) [batched]
     BENCH_SERVER       uvicorn or daphne [uvicorn]
     BENCH_LAYER        pubsub or core [pubsub]
     BENCH_WORKERS      server processes [2]
@@ -40,6 +42,9 @@ from .harness import (
     synchronous_commit,
     warm_up,
 )
+from .hot_topics import HOT_ROUNDS, HOT_SECONDS, hot_topics_markdown, measure_hot_topics
+from .log_prune import LOG_EVENTS, log_markdown, measure_log
+from .seq_lock import LOCK_SECONDS, measure_seq_lock, seq_lock_markdown
 
 SCENARIOS = {
     "S1": Scenario(
@@ -127,10 +132,12 @@ def run_bench(
     workers: int = 2,
     writes: dict[str, Any] | None = None,
     presence: PresenceScenario | None = None,
+    hot_topics: dict[str, Any] | None = None,
+    log: dict[str, Any] | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the fan-out scenarios (floor, then real), the write measurement and
-    the presence storms."""
+    """Run the fan-out scenarios (floor, then real), the write measurement,
+    the presence storms, the hot-topic writes and the log's prune."""
     fd_limit = raise_fd_limit()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     site = BenchSite.create(workdir)
@@ -149,7 +156,7 @@ def run_bench(
         "scenarios": {},
     }
     try:
-        topics = max([s.topics for s in scenarios] + [8])
+        topics = max([s.topics for s in scenarios] + [8, 16 if hot_topics else 0])
         users = max(SUBSCRIBER_USERS, presence.connections if presence else 0)
         every_user = site.prepare(users, topics)
         seeded = {**every_user, "tokens": every_user["tokens"][:SUBSCRIBER_USERS]}
@@ -179,6 +186,16 @@ def run_bench(
             print(f"S4 {report['writes']['summary']}", flush=True)
         if presence:
             report["presence"] = measure_presence(servers, every_user, presence)
+        if hot_topics:
+            report["hot_topics"] = measure_hot_topics(servers, seeded, **hot_topics)
+            print("S6", report["hot_topics"]["summary"]["one_topic_share"], flush=True)
+            seconds = min(hot_topics.get("seconds", LOCK_SECONDS), LOCK_SECONDS)
+            report["hot_topics"]["database"] = measure_seq_lock(site, seconds)
+            print(
+                "S6 database", report["hot_topics"]["database"].get("one_topic_share")
+            )
+        if log:
+            report["log"] = measure_log(site, **log)
     finally:
         site.destroy()
     report["targets"] = TARGETS
@@ -328,6 +345,12 @@ def markdown(report: dict[str, Any], command: str) -> str:
         ]
     if "presence" in report:
         lines += ["", *presence_markdown(report["presence"])]
+    if "hot_topics" in report:
+        lines += ["", *hot_topics_markdown(report["hot_topics"])]
+        if "database" in report["hot_topics"]:
+            lines += ["", *seq_lock_markdown(report["hot_topics"]["database"])]
+    if "log" in report:
+        lines += ["", *log_markdown(report["log"])]
     return "\n".join(lines) + "\n"
 
 
@@ -479,6 +502,19 @@ def main() -> int:
             "rounds": WRITE_ROUNDS,
         }
     presence = scaled_presence(PRESENCE, scale) if "S5" in names else None
+    hot_topics = None
+    if "S6" in names:
+        hot_topics = {
+            "seconds": max(HOT_SECONDS * min(scale, 1), 1),
+            "rounds": HOT_ROUNDS,
+        }
+    log = None
+    if "S7" in names:
+        modes = os.environ.get("BENCH_PRUNE_MODES", "batched").split(",")
+        log = {
+            "events": max(round(LOG_EVENTS * scale), 10_000),
+            "modes": tuple(mode.strip() for mode in modes if mode.strip()),
+        }
     started = time.monotonic()
     report = run_bench(
         scenarios,
@@ -487,6 +523,8 @@ def main() -> int:
         workers=int(os.environ.get("BENCH_WORKERS", "2")),
         writes=writes,
         presence=presence,
+        hot_topics=hot_topics,
+        log=log,
     )
     report["config"]["scale"] = scale
     report["config"]["wall_seconds"] = round(time.monotonic() - started, 1)
@@ -499,6 +537,7 @@ def main() -> int:
             "BENCH_LAYER",
             "BENCH_WORKERS",
             "BENCH_SYNCHRONOUS_COMMIT",
+            "BENCH_PRUNE_MODES",
         )
         if key in os.environ
     )

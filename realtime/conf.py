@@ -16,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_RETENTION": 24 * 3600,
     # Opportunistic pruning runs at most this often per process, in seconds.
     "PRUNE_INTERVAL": 300,
+    # Pruning deletes at most this many events per statement, each in a short
+    # transaction of its own, so no writer, replay or vacuum waits long on it.
+    "PRUNE_BATCH_SIZE": 1000,
     # A resume that would replay more than this many events is answered with
     # "recovered": false instead: refetching is cheaper than a flood of events.
     "REPLAY_LIMIT": 1000,

@@ -44,18 +44,29 @@ def next_seq(topic: str, view: str = "", using: str = "default") -> int:
     return row.last_seq
 
 
-# On PostgreSQL the seq and the log row go in one round trip: the counter's
-# upsert feeds the event's insert, under the same row lock.
-_APPEND_SQL = (
-    "WITH next AS ("
-    "INSERT INTO realtime_sequence (topic, view, last_seq) VALUES (%s, %s, 1) "
+# On PostgreSQL every seq of a change and every log row of it go in one
+# statement: its streams' counters are upserted in the order given (one lock
+# order for every writer), and each row is inserted with its stream's number,
+# under the same row locks. Those are then held for the commit only.
+_APPEND_ROW = (
+    "(%s::int, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
+    "%s::jsonb, %s::varchar, %s::varchar, %s::varchar, %s::timestamptz)"
+)
+_APPEND_ALL_SQL = (
+    "WITH input (n, topic, view, event, entity_type, entity_id, payload, user_id, "
+    "tenant_id, trace_id, created_at) AS (VALUES {rows}), "
+    "next AS ("
+    "INSERT INTO realtime_sequence (topic, view, last_seq) "
+    "SELECT topic, view, 1 FROM input ORDER BY n "
     "ON CONFLICT (topic, view) "
     "DO UPDATE SET last_seq = realtime_sequence.last_seq + 1 "
-    "RETURNING last_seq) "
+    "RETURNING topic, view, last_seq) "
     "INSERT INTO realtime_event (topic, view, seq, event, entity_type, entity_id, "
     "payload, user_id, tenant_id, trace_id, created_at) "
-    "SELECT %s, %s, next.last_seq, %s, %s, %s, %s::jsonb, %s, %s, %s, %s FROM next "
-    "RETURNING seq"
+    "SELECT input.topic, input.view, next.last_seq, input.event, input.entity_type, "
+    "input.entity_id, input.payload, input.user_id, input.tenant_id, input.trace_id, "
+    "input.created_at FROM input JOIN next USING (topic, view) ORDER BY input.n "
+    "RETURNING topic, view, seq"
 )
 
 
@@ -65,30 +76,48 @@ def append(row: Event, using: str = "default") -> Event:
     Call inside the transaction that makes the change: the stream's counter
     stays locked until commit.
     """
+    return append_all([row], using)[0]
+
+
+def append_all(rows: list[Event], using: str = "default") -> list[Event]:
+    """Give unsaved log rows, each of a different stream, their streams' next
+    seqs and write them; returns them.
+
+    Call inside the transaction that makes the change, as late in it as you
+    can: the streams' counters stay locked from here until commit, and every
+    other writer of those streams waits for them.
+    """
+    if len({(row.topic, row.view) for row in rows}) != len(rows):
+        raise ValueError("one change logs at most one row per stream")
+    if not rows:
+        return rows
     if connections[using].vendor != "postgresql":
-        row.seq = next_seq(row.topic, row.view, using)
-        row.save(using=using, force_insert=True)
-        return row
+        for row in rows:
+            row.seq = next_seq(row.topic, row.view, using)
+            row.save(using=using, force_insert=True)
+        return rows
+    params: list[Any] = []
+    for n, row in enumerate(rows):
+        params += [
+            n,
+            row.topic,
+            row.view,
+            row.event,
+            row.entity_type,
+            row.entity_id,
+            json.dumps(row.payload, cls=DjangoJSONEncoder),
+            row.user_id,
+            row.tenant_id,
+            row.trace_id,
+            row.created_at,
+        ]
+    sql = _APPEND_ALL_SQL.format(rows=", ".join([_APPEND_ROW] * len(rows)))
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            _APPEND_SQL,
-            [
-                row.topic,
-                row.view,
-                row.topic,
-                row.view,
-                row.event,
-                row.entity_type,
-                row.entity_id,
-                json.dumps(row.payload, cls=DjangoJSONEncoder),
-                row.user_id,
-                row.tenant_id,
-                row.trace_id,
-                row.created_at,
-            ],
-        )
-        row.seq = int(cursor.fetchone()[0])
-    return row
+        cursor.execute(sql, params)
+        seqs = {(topic, view): seq for topic, view, seq in cursor.fetchall()}
+    for row in rows:
+        row.seq = int(seqs[(row.topic, row.view)])
+    return rows
 
 
 def streams_filter(views: dict[str, str]) -> Q:

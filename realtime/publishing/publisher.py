@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from realtime.log.store import append
+from realtime.log.store import append_all
 from realtime.models import Event
 from realtime.ops.context import (
     current_connection_id,
@@ -81,15 +81,19 @@ def publish(
         "trace_id": current_trace_id() if trace_id is _UNSET else trace_id,
         "timestamp": now,
     }
-    logged: dict[str, dict[str, dict[str, Any]]] = {}
+    planned = [
+        (topic, key, row)
+        for topic in topics
+        for key, row in rows_for(topic, change, now)
+    ]
+    # One statement takes every seq and writes every row (on PostgreSQL), so
+    # the topics' counters stay locked for the rest of the caller's transaction
+    # only, not for one round trip per view as well.
     with transaction.atomic(using=using, savepoint=False):
-        for topic in topics:
-            views = {
-                key: append(row, using).as_envelope()
-                for key, row in rows_for(topic, change, now)
-            }
-            if views:
-                logged[topic] = views
+        append_all([row for _, _, row in planned], using)
+    logged: dict[str, dict[str, dict[str, Any]]] = {}
+    for topic, key, row in planned:
+        logged.setdefault(topic, {})[key] = row.as_envelope()
     echo_to = current_connection_id()
     transaction.on_commit(lambda: send_events(logged, echo_to), using=using)
     return [envelope for views in logged.values() for envelope in views.values()]
