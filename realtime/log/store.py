@@ -47,7 +47,7 @@ def next_seq(topic: str, view: str = "", using: str = "default") -> int:
 # On PostgreSQL every seq of a change and every log row of it go in one
 # statement: its streams' counters are upserted in the order given (one lock
 # order for every writer), and each row is inserted with its stream's number,
-# under the same row locks. Those are then held for the commit only.
+# under the same row locks, which stay held until the caller's commit.
 _APPEND_ROW = (
     "(%s::int, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
     "%s::jsonb, %s::varchar, %s::varchar, %s::varchar, %s::timestamptz)"
