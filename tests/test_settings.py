@@ -289,3 +289,19 @@ def test_the_https_switches_can_each_be_turned_down():
     assert not found["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
     assert not found["SECURE_HSTS_PRELOAD"]
     assert found["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_make_serve_adds_its_default_redis_only_when_none_is_named(monkeypatch):
+    from scripts.serve import DEFAULT_REDIS_URL, serving_env
+
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "a-key-for-this-test")
+    for name in ("REDIS_URL", "REDIS_URLS", "REDIS_SENTINELS"):
+        monkeypatch.delenv(name, raising=False)
+    assert serving_env()["REDIS_URL"] == DEFAULT_REDIS_URL
+    # With shards named, a default REDIS_URL would make the settings refuse
+    # to start (both set).
+    monkeypatch.setenv("REDIS_URLS", "redis://one.example:6379/0")
+    assert "REDIS_URL" not in serving_env()
+    monkeypatch.delenv("REDIS_URLS")
+    monkeypatch.setenv("REDIS_SENTINELS", "s1.example:26379")
+    assert "REDIS_URL" not in serving_env()

@@ -204,14 +204,18 @@ class LayerWatch:
 
 
 def deaf(layer: Any) -> bool:
-    """Whether this loop's watch of ``layer`` found every shard failing: the
-    process can deliver nothing (with the core layer, the shard that holds
-    its inbox is down), whatever a single send says."""
+    """Whether this loop's watch of a sharded ``layer`` found every shard
+    failing: the process can deliver nothing (with the core layer, the shard
+    that holds its inbox is down), whatever a send to one shard says. With one
+    Redis a send says it all, and a check still pending after Redis came back
+    must not keep the process out."""
     watch = _watches.get(asyncio.get_running_loop())
+    shards = shard_count(layer)
     return (
-        watch is not None
+        shards > 1
+        and watch is not None
         and watch.layer is layer
-        and len(watch.failing) >= shard_count(layer)
+        and len(watch.failing) >= shards
     )
 
 

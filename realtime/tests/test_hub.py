@@ -243,6 +243,39 @@ async def test_a_lost_shard_ends_only_the_sessions_that_depend_on_it():
     hub.detach(ended)
 
 
+class WithUserGroup(Collector):
+    """A session stand-in that joined its user's group itself, as sessions do."""
+
+    def __init__(self, topic: str, user_group: str) -> None:
+        super().__init__(topic)
+        self.user_group = user_group
+
+    def own_groups(self) -> tuple[str, ...]:
+        return (self.user_group,)
+
+
+async def test_a_session_whose_user_group_is_on_a_lost_shard_ends_too():
+    """Re-authorization requests for its user travel through that group: a
+    session that cannot hear them must not go on as if it could."""
+    layer = TwoShardLayer()
+    control = shard_of(layer, CONTROL_GROUP)
+    beside = topic_on(layer, control)
+    elsewhere = next(
+        name
+        for number in range(1000)
+        if shard_of(layer, name := f"rt-user.{number}") != control
+    )
+    hub = Hub(layer)
+    session = WithUserGroup(beside, elsewhere)
+    await hub.attach(session)
+    await hub.follow(beside, session)
+    neighbour = await following(hub, beside)
+    hub.groups_lost(1 - control)
+    assert session.failed and not neighbour.failed
+    hub.detach(session)
+    hub.detach(neighbour)
+
+
 async def test_joined_groups_are_renewed_before_the_layer_expires_them(monkeypatch):
     monkeypatch.setattr(hub_module, "REJOIN_INTERVAL", 0.05)
     layer = InMemoryChannelLayer()
