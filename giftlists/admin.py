@@ -100,13 +100,21 @@ class MembershipAdmin(admin.ModelAdmin):
 class GiftListAdmin(admin.ModelAdmin):
     """Gift lists with their gifts inline."""
 
-    list_display = ["title", "owner", "family", "occasion_date", "archived"]
+    # The family's name as text, not as a foreign key: Django keeps foreign-key
+    # cells on one line, and a long family name would push the table past a
+    # 1280-pixel screen.
+    list_display = ["title", "owner", "family_name", "occasion_date", "archived"]
     list_filter = ["family", "archived"]
     search_fields = ["title", "owner__username", "family__name"]
     autocomplete_fields = ["owner", "family"]
     list_select_related = ["owner", "family"]
     date_hierarchy = "occasion_date"
     inlines = [GiftInline]
+
+    @admin.display(description="family", ordering="family__name")
+    def family_name(self, gift_list: GiftList) -> str:
+        """The family's name, free to wrap."""
+        return gift_list.family.name
 
 
 @admin.register(Gift)
@@ -116,11 +124,16 @@ class GiftAdmin(admin.ModelAdmin):
     form = GiftAdminForm
     # Five columns beside the filters fit a 1280-pixel screen; when it changed
     # is on the gift's page.
-    list_display = ["title", "list", "status", "claimed_by", "price"]
+    list_display = ["title", "list_title", "status", "claimed_by", "price"]
     list_filter = ["status", "list__family"]
     search_fields = ["title", "notes", "list__title", "claimed_by__username"]
     autocomplete_fields = ["list", "claimed_by"]
     list_select_related = ["list", "list__owner", "claimed_by"]
+
+    @admin.display(description="list", ordering="list__title")
+    def list_title(self, gift: Gift) -> str:
+        """The list as its title and owner, free to wrap (a foreign key is not)."""
+        return str(gift.list)
 
 
 @admin.register(Invitation)

@@ -240,4 +240,6 @@ class TestCurrency:
 
         assert response.status_code == 403
         assert Family.objects.get(pk=family.pk).currency == "EUR"
-        assert "Currency" not in client.get(f"/families/{family.pk}/").content.decode()
+        page = client.get(f"/families/{family.pk}/").content.decode()
+        assert "Save the currency" not in page
+        assert "Prices on these lists are in EUR." in page

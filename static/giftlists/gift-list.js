@@ -24,7 +24,7 @@ import { timingsOf } from "./gift-list/timings.js";
 import { recentEvents } from "./history.js";
 import { createApi } from "./http.js";
 import { bindStatusBadge, connection } from "./live.js";
-import { bindNotices } from "./notices.js";
+import { NOTICES_KEPT, bindNotices } from "./notices.js";
 import { createQueryClient, keys, onceReadAfterBaseline, reads, watch } from "./queries.js";
 
 /** What the server rendered into the page's root element. */
@@ -60,6 +60,9 @@ function elements() {
     description: byId("list-description"),
   };
 }
+
+// The feed starts with this many of the list's latest events from the log.
+const ACTIVITY_PAST = 30;
 
 const timers = {
   setTimeout: (callback, ms) => window.setTimeout(callback, ms),
@@ -303,11 +306,12 @@ function mount(root, { client, queryClient, http }) {
       announce(ui.messages, "You have been signed out. Reload the page to log in again.", "info");
     }
   });
-  bindNotices(client, http, ui.notices, page.me);
+  const notices = bindNotices(client, http, ui.notices, page.me, { past: false });
   client.start();
-  // The feed's recent past, as this user may see it (the owner: no claims).
-  recentEvents(http, topics.list)
-    .then((events) => events.forEach(record))
+  // The feed's recent past, as this user may see it (the owner: no claims),
+  // and the user's notices, in one read of the log.
+  recentEvents(http, { [topics.list]: ACTIVITY_PAST, [notices.topic]: NOTICES_KEPT })
+    .then((events) => events.forEach((event) => (event.topic === topics.list ? record : notices.add)(event)))
     .catch((error) => announce(ui.messages, `Could not load the recent activity: ${error.message}`));
 }
 

@@ -1,21 +1,49 @@
-// history.js: the recent past of a topic, read from the realtime event log through
+// history.js: the recent past of topics, read from the realtime event log through
 // the polling endpoint, so it follows the same per-viewer rules as live events
-// (the list's owner gets the owner's view: no claims, no purchases).
+// (a list's owner gets the owner's view: no claims, no purchases).
 
 const EVENTS = "/api/realtime/events/";
+// Asking again for fewer events, when older ones were pruned, ends after this
+// many tries (30 -> 15 -> 7 -> 3 -> 1).
+const TRIES = 5;
 
-/** The log's events of `topic` that the user may see, the last `count` at most. */
-export async function recentEvents(http, topic, count = 30) {
-  const query = (cursor) =>
-    `${EVENTS}?topics=${encodeURIComponent(topic)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-  const now = await http.api("GET", query());
-  const position = Number(String(now.cursor).split("@").pop()) || 0;
-  // Older events may be pruned: ask for fewer until the log can answer.
-  for (let wanted = count; wanted >= 1; wanted = Math.floor(wanted / 2)) {
-    const from = Math.max(0, position - wanted);
-    const page = await http.api("GET", query(`${topic}@${from}`));
-    if (page.recovered !== false) return page.events.filter((event) => event.seq <= position);
-    if (from === 0) break;
+const url = (topics, cursor) =>
+  `${EVENTS}?topics=${encodeURIComponent(topics.join(","))}` +
+  (cursor ? `&cursor=${encodeURIComponent(cursor)}` : "");
+
+function positionsOf(cursor) {
+  const positions = {};
+  for (const part of String(cursor || "").split(",")) {
+    const at = part.lastIndexOf("@");
+    if (at > 0) positions[part.slice(0, at)] = Number(part.slice(at + 1)) || 0;
   }
-  return [];
+  return positions;
+}
+
+/**
+ * The log's events that the user may see, the last `counts[topic]` at most of
+ * each topic, in log order: two requests for any number of topics, a few more
+ * when a topic's older events were pruned (then fewer of its newest come).
+ */
+export async function recentEvents(http, counts) {
+  const topics = Object.keys(counts);
+  const positions = positionsOf((await http.api("GET", url(topics))).cursor);
+  const wanted = { ...counts };
+  const events = [];
+  for (let tries = 0; tries < TRIES; tries++) {
+    const asking = topics.filter((topic) => wanted[topic] >= 1);
+    if (!asking.length) break;
+    const from = (topic) => Math.max(0, (positions[topic] || 0) - wanted[topic]);
+    const cursor = asking.map((topic) => `${topic}@${from(topic)}`).join(",");
+    const page = await http.api("GET", url(asking, cursor));
+    const unrecovered = new Set(page.unrecovered || []);
+    for (const event of page.events) {
+      if (!unrecovered.has(event.topic) && event.seq <= (positions[event.topic] || 0)) events.push(event);
+    }
+    for (const topic of asking) {
+      const retry = unrecovered.has(topic) && from(topic) > 0;
+      wanted[topic] = retry ? Math.floor(wanted[topic] / 2) : 0;
+    }
+  }
+  return events;
 }

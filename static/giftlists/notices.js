@@ -7,6 +7,8 @@ import { el } from "./dom.js";
 import { recentEvents } from "./history.js";
 
 const GIFT_REMOVED = "GIFT_REMOVED";
+/** How many of the newest events of `user:<me>` a page looks through for notices. */
+export const NOTICES_KEPT = 10;
 
 /** "alice deleted “Kite” from “Birthday”, which you had claimed." */
 export function noticeText(event) {
@@ -15,8 +17,26 @@ export function noticeText(event) {
   return `${gift.list_owner} deleted “${gift.title}” from “${gift.list_title}”, which you had ${had}.`;
 }
 
-/** Show `me`'s notices in `region` (role="status"); `client` must start after. */
-export function bindNotices(client, http, region, me, storage = window.localStorage) {
+/** The browser's storage, or one that forgets (storage may be switched off). */
+function browserStorage() {
+  try {
+    const storage = window.localStorage;
+    const probe = "giftlists:probe";
+    storage.setItem(probe, "1");
+    storage.removeItem(probe);
+    return storage;
+  } catch {
+    const kept = new Map();
+    return { getItem: (key) => kept.get(key) ?? null, setItem: (key, value) => kept.set(key, value) };
+  }
+}
+
+/**
+ * Show `me`'s notices in `region` (role="status"); `client` must start after.
+ * With `past: false` the caller reads the log itself and hands the notices it
+ * finds to the returned `add(event)`.
+ */
+export function bindNotices(client, http, region, me, { past = true, storage = browserStorage() } = {}) {
   const topic = `user:${me}`;
   const storeKey = `giftlists:notices-seen:${me}`;
   const shown = new Map(); // seq -> event
@@ -48,7 +68,10 @@ export function bindNotices(client, http, region, me, storage = window.localStor
   }
 
   client.subscribe(topic, add);
-  recentEvents(http, topic, 10)
-    .then((events) => events.forEach(add))
-    .catch(() => {}); // the past is a courtesy: live notices still arrive
+  if (past) {
+    recentEvents(http, { [topic]: NOTICES_KEPT })
+      .then((events) => events.forEach(add))
+      .catch(() => {}); // the past is a courtesy: live notices still arrive
+  }
+  return { topic, add };
 }

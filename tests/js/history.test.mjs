@@ -38,41 +38,64 @@ describe("words", () => {
   });
 });
 
-/** An event log of `count` events on `topic`, the oldest `pruned` of them gone. */
-function fakeLog(topic, count, pruned = 0) {
+/**
+ * The polling endpoint over a log: `logs[topic]` is [count, pruned]: `count`
+ * events, the oldest `pruned` of them gone.
+ */
+function fakeLog(logs) {
   const asked = [];
   const api = async (method, url) => {
     asked.push(url);
-    const cursor = new URL(url, "http://x").searchParams.get("cursor");
-    if (!cursor) return { events: [], cursor: `${topic}@${count}`, recovered: true };
-    const from = Number(cursor.split("@").pop());
-    if (from < pruned) return { events: [], cursor: `${topic}@${count}`, recovered: false };
+    const params = new URL(url, "http://x").searchParams;
+    const topics = params.get("topics").split(",");
+    const now = topics.map((topic) => `${topic}@${logs[topic][0]}`).join(",");
+    const cursor = params.get("cursor");
+    if (!cursor) return { events: [], cursor: now, recovered: true };
     const events = [];
-    for (let seq = from + 1; seq <= count; seq++) events.push({ topic, seq, event: "ADDED" });
-    return { events, cursor: `${topic}@${count}`, recovered: true };
+    const unrecovered = [];
+    for (const part of cursor.split(",")) {
+      const [topic, at] = part.split("@");
+      const [count, pruned] = logs[topic];
+      if (Number(at) < pruned) unrecovered.push(topic);
+      else for (let seq = Number(at) + 1; seq <= count; seq++) events.push({ topic, seq, event: "ADDED" });
+    }
+    const answer = { events, cursor: now, recovered: unrecovered.length === 0 };
+    if (unrecovered.length) answer.unrecovered = unrecovered;
+    return answer;
   };
   return { http: { api }, asked };
 }
 
+const seqsOf = (events, topic) => events.filter((event) => event.topic === topic).map((event) => event.seq);
+
 describe("the recent past", () => {
-  test("the last events, as many as asked for", async () => {
-    const { http } = fakeLog("gift-list:7", 50);
-    const events = await recentEvents(http, "gift-list:7", 30);
+  test("the last events of each topic, as many as asked for, in two reads", async () => {
+    const { http, asked } = fakeLog({ "gift-list:7": [50, 0], "user:3": [12, 0] });
+    const events = await recentEvents(http, { "gift-list:7": 30, "user:3": 10 });
     assert.deepEqual(
-      events.map((event) => event.seq),
+      seqsOf(events, "gift-list:7"),
       Array.from({ length: 30 }, (_, i) => 21 + i),
     );
+    assert.deepEqual(seqsOf(events, "user:3"), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.equal(asked.length, 2);
   });
 
   test("a short log is read from its start", async () => {
-    const { http } = fakeLog("gift-list:7", 4);
-    const events = await recentEvents(http, "gift-list:7", 30);
-    assert.deepEqual(events.map((event) => event.seq), [1, 2, 3, 4]);
+    const { http } = fakeLog({ "gift-list:7": [4, 0] });
+    const events = await recentEvents(http, { "gift-list:7": 30 });
+    assert.deepEqual(seqsOf(events, "gift-list:7"), [1, 2, 3, 4]);
   });
 
-  test("when the older events are pruned, fewer of the newest", async () => {
-    const { http } = fakeLog("gift-list:7", 50, 40);
-    const events = await recentEvents(http, "gift-list:7", 30);
-    assert.deepEqual(events.map((event) => event.seq), [44, 45, 46, 47, 48, 49, 50]);
+  test("when a topic's older events are pruned, fewer of its newest", async () => {
+    const { http } = fakeLog({ "gift-list:7": [50, 40], "user:3": [5, 0] });
+    const events = await recentEvents(http, { "gift-list:7": 30, "user:3": 10 });
+    assert.deepEqual(seqsOf(events, "gift-list:7"), [44, 45, 46, 47, 48, 49, 50]);
+    assert.deepEqual(seqsOf(events, "user:3"), [1, 2, 3, 4, 5]);
+  });
+
+  test("a log pruned of all it had gives nothing, after a few tries", async () => {
+    const { http, asked } = fakeLog({ "gift-list:7": [50, 50] });
+    assert.deepEqual(await recentEvents(http, { "gift-list:7": 30 }), []);
+    assert.equal(asked.length, 6);
   });
 });
