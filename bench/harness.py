@@ -424,7 +424,7 @@ class Subscriber:
             max_queue=None,
             close_timeout=5,
         )
-        if first is not None:  # the real endpoint: welcome, then subscribe
+        if first is not None:  # real and limit: welcome, then subscribe
             welcome = await self._expect("welcome")
             self.user_id = welcome.get("user_id")
             self.subscribe_sent_ns = time.monotonic_ns()
@@ -541,6 +541,26 @@ class Publisher:
             self.failed += 1
 
 
+# The paths a benchmark socket takes: the project's consumer and the two floors
+# of bench/floor_asgi.py.
+MODES = ("limit", "real", "naive")
+
+
+def socket_opening(
+    servers: ServerGroup, mode: str, topic: str, token: str
+) -> tuple[str, dict | None]:
+    """The URL a ``mode`` socket opens and the first message it sends after
+    ``welcome`` (None: the naive floor subscribes by its URL, says no welcome)."""
+    subscribe = {"type": "subscribe", "topics": [topic]}
+    if mode == "real":
+        return f"{servers.ws_base}/ws/?token={token}", subscribe
+    if mode == "limit":
+        return f"{servers.ws_base}/ws/limit/", subscribe
+    if mode == "naive":
+        return f"{servers.ws_base}/ws/floor/?topic={topic}", None
+    raise ValueError(f"unknown mode {mode!r}")
+
+
 async def _gather_limited(coroutines: list, limit: int) -> list:
     gate = asyncio.Semaphore(limit)
 
@@ -561,8 +581,9 @@ async def run_fanout(
 ) -> dict[str, Any]:
     """Hold the scenario's connections, make its changes, measure every delivery.
 
-    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe) or ``floor``
-    (the minimal consumer on the same groups). Either way the changes are the
+    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe), ``limit``
+    (the trivial consumer on the same per-process hub) or ``naive`` (a consumer
+    that joins the topic's group per socket). Either way the changes are the
     same REST writes, so only the consumer differs.
     """
     topics = [f"gift-list:{list_id}" for list_id in seeded["lists"][: scenario.topics]]
@@ -576,12 +597,9 @@ async def run_fanout(
     connect_started = time.monotonic()
 
     def opening(n: int, subscriber: Subscriber) -> Any:
-        if mode == "real":
-            url = f"{servers.ws_base}/ws/?token={tokens[n % len(tokens)]}"
-            first = {"type": "subscribe", "topics": [subscriber.topic]}
-        else:
-            url = f"{servers.ws_base}/ws/floor/?topic={subscriber.topic}"
-            first = None
+        url, first = socket_opening(
+            servers, mode, subscriber.topic, tokens[n % len(tokens)]
+        )
         return subscriber.open(url, first)
 
     outcomes = await _gather_limited(
@@ -666,7 +684,7 @@ async def warm_up(servers: ServerGroup, seeded: dict) -> None:
     """A few connections and changes on both paths, so first-use costs
     (imports, caches, database connections) are not charged to the scenario."""
     warm = Scenario("warm-up", 2 * servers.workers * 2, 2, 2, 50)
-    for mode in ("floor", "real"):
+    for mode in MODES:
         await run_fanout(servers, seeded, warm, mode)
 
 

@@ -1,4 +1,4 @@
-"""``make bench``: every scenario against the real site and against the floor.
+"""``make bench``: every scenario against the real site and against its floors.
 
 Sizes and choices come from the environment (defaults in brackets):
 
@@ -12,13 +12,17 @@ Sizes and choices come from the environment (defaults in brackets):
     DATABASE_URL       PostgreSQL server for the fresh database [SQLite file]
     REDIS_URL          Redis for the fresh prefix [in-memory layer]
 
-Each (scenario, floor or real) pair runs on freshly started server processes,
-so memory per connection is read from processes that held nothing before.
+Each run of a scenario (limit floor, real, naive floor, in that order) is on
+freshly started server processes, so memory per connection is read from
+processes that held nothing before. Every report records the commit, the
+machine and these settings.
 """
 
 import asyncio
 import json
 import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .harness import (
+    MODES,
     ROOT,
     BenchSite,
     PresenceScenario,
@@ -98,6 +103,53 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 3)
 
 
+def commit() -> str:
+    """The commit measured, marked ``-dirty`` when the work tree has changes."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    head = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"{head}-dirty" if dirty else head
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: cores, memory, CPU model, kernel."""
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": sys.version.split()[0],
+    }
+    try:
+        with open("/proc/cpuinfo") as handle:
+            models = [
+                line.split(":", 1)[1].strip()
+                for line in handle
+                if line.startswith("model name")
+            ]
+        info["cpu_model"] = models[0] if models else platform.processor()
+    except OSError:
+        info["cpu_model"] = platform.processor()
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    info["memory_mib"] = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    info["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    return info
+
+
+def bench_settings() -> dict[str, str]:
+    """The BENCH_* variables of this run, as set."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")}
+
+
 def compare(real: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     """The real run as ratios to the floor run of the same scenario."""
     p99_ratio = _ratio(real["latency_ms"]["p99"], floor["latency_ms"]["p99"])
@@ -129,7 +181,7 @@ def run_bench(
     presence: PresenceScenario | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the fan-out scenarios (floor, then real), the write measurement and
+    """Run the fan-out scenarios (each floor and real), the write measurement and
     the presence storms."""
     fd_limit = raise_fd_limit()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-"))
@@ -145,6 +197,9 @@ def run_bench(
             "cpu_count": os.cpu_count(),
             "fd_limit": fd_limit,
             "python": sys.version.split()[0],
+            "commit": commit(),
+            "machine": machine(),
+            "settings": bench_settings(),
         },
         "scenarios": {},
     }
@@ -161,7 +216,7 @@ def run_bench(
 
         for scenario in scenarios:
             runs = {}
-            for mode in ("floor", "real"):
+            for mode in MODES:
                 group = servers(f"{scenario.name}-{mode}")
                 try:
                     asyncio.run(warm_up(group, seeded))
@@ -172,7 +227,8 @@ def run_bench(
             report["scenarios"][scenario.name] = {
                 "scenario": as_dict(scenario),
                 **runs,
-                "vs_floor": compare(runs["real"], runs["floor"]),
+                "vs_limit": compare(runs["real"], runs["limit"]),
+                "vs_naive": compare(runs["real"], runs["naive"]),
             }
         if writes:
             report["writes"] = measure_write_cost(servers, seeded, **writes)
@@ -309,6 +365,9 @@ def markdown(report: dict[str, Any], command: str) -> str:
         f"{config['workers']} processes, {config['layer']} layer, "
         f"{config['database']}, {config['cpu_count']} cores shared with the load "
         "generator.",
+        "",
+        f"Commit `{config['commit']}`; machine: {describe(config['machine'])}; "
+        f"settings: {config['settings'] or 'defaults'}.",
     ]
     if report["scenarios"]:
         lines += ["", *fanout_markdown(report["scenarios"])]
@@ -331,6 +390,15 @@ def markdown(report: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def describe(machine: dict[str, Any]) -> str:
+    """The machine in one line."""
+    return (
+        f"{machine.get('cpu_count')} x {machine.get('cpu_model', '?')}, "
+        f"{machine.get('memory_mib', '?')} MiB, load average "
+        f"{machine.get('load_average')} at the start"
+    )
+
+
 def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
     """The fan-out scenarios' tables: each run, then real against floor."""
     lines = [
@@ -341,7 +409,7 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
         "| --- | --- | --- | --- |",
     ]
     for name, result in scenarios.items():
-        for mode in ("floor", "real"):
+        for mode in MODES:
             run = result[mode]
             latency = run["latency_ms"]
             cpu = run["cpu_seconds"]
@@ -359,19 +427,20 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "| scenario | p99 real/floor | publish-to-delivery p99 real/floor "
-        "| deliveries/s real/floor | KiB/conn real | all delivered |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| scenario | floor | p99 real/floor | publish-to-delivery p99 real/floor "
+        "| deliveries/s real/floor | KiB/conn real/floor | all delivered |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, result in scenarios.items():
-        ratios = result["vs_floor"]
-        lines.append(
-            f"| {name} | {ratios['p99_ratio']} "
-            f"| {ratios['publish_to_delivery_p99_ratio']} "
-            f"| {ratios['deliveries_per_second_ratio']} "
-            f"| {result['real']['server_kib_per_connection']} "
-            f"| {'yes' if ratios['all_delivered'] else 'NO'} |"
-        )
+        for floor in ("limit", "naive"):
+            ratios = result[f"vs_{floor}"]
+            lines.append(
+                f"| {name} | {floor} | {ratios['p99_ratio']} "
+                f"| {ratios['publish_to_delivery_p99_ratio']} "
+                f"| {ratios['deliveries_per_second_ratio']} "
+                f"| {ratios['kib_per_connection_ratio']} "
+                f"| {'yes' if ratios['all_delivered'] else 'NO'} |"
+            )
     return lines
 
 
@@ -428,7 +497,7 @@ def plot(report: dict[str, Any], path: Path) -> bool:
         return False
     figure, axes = plt.subplots(figsize=(8, 5))
     colours = {"p50": "tab:blue", "p95": "tab:orange", "p99": "tab:red"}
-    for mode, style in (("real", "-o"), ("floor", "--s")):
+    for mode, style in (("real", "-o"), ("limit", "--s"), ("naive", ":^")):
         points = sorted(
             (result[mode]["connections_held"], result[mode]["latency_ms"], name)
             for name, result in report["scenarios"].items()
@@ -451,7 +520,7 @@ def plot(report: dict[str, Any], path: Path) -> bool:
     axes.set_ylabel("end-to-end latency, ms")
     axes.set_title(
         f"Change to delivery: {config['server']} x{config['workers']}, "
-        f"{config['layer']} layer (dashed: floor)"
+        f"{config['layer']} layer (dashed: limit floor, dotted: naive floor)"
     )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(ncol=2, fontsize="small")
