@@ -652,6 +652,10 @@ async def run_fanout(
         "latency_ms": summary_ms(tally.latencies_ns),
         "publish_to_delivery_ms": summary_ms(tally.server_latencies_ns),
         "deliveries_per_second": round(tally.received / window_s, 1),
+        "offered_deliveries_per_second": round(scenario.rate * len(held) / len(topics)),
+        "server_cpu_us_per_delivery": round(
+            (cpu_server_2 - cpu_server_1) * 1e6 / max(tally.received, 1), 1
+        ),
         "server_counters": _counted_since(counters_before, servers, mode),
         "server_rss_before_mib": round(rss_before / 2**20, 1),
         "server_rss_after_mib": round(rss_after / 2**20, 1),

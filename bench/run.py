@@ -3,7 +3,7 @@
 Sizes and choices come from the environment (defaults in brackets):
 
     BENCH_SCALE        multiplies connection counts and events per topic [1]
-    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5]
+    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5,S8,S9,S10]
     BENCH_SERVER       uvicorn or daphne [uvicorn]
     BENCH_LAYER        pubsub or core [pubsub]
     BENCH_WORKERS      server processes [2]
@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .connect import connect_markdown, run_connect_burst
 from .harness import (
     MODES,
     ROOT,
@@ -45,6 +46,7 @@ from .harness import (
     synchronous_commit,
     warm_up,
 )
+from .storm import run_storm, storm_markdown
 
 SCENARIOS = {
     "S1": Scenario(
@@ -53,6 +55,10 @@ SCENARIOS = {
     "S2": Scenario("S2", 2000, 1, 20, 2.0, "fan-out: 2,000 connections, one topic"),
     "S3": Scenario(
         "S3", 10000, 100, 1, 20.0, "capacity: 10,000 connections, 1 event/topic"
+    ),
+    # More than this machine carries: 20 changes/s to 2,000 sockets for 10 s.
+    "S9": Scenario(
+        "S9", 2000, 1, 200, 20.0, "overload: 40,000 deliveries/s to 2,000 sockets"
     ),
 }
 # S4: closed-loop REST writers, seconds per measurement, and rounds of
@@ -65,6 +71,10 @@ WRITE_ROUNDS = 3
 PRESENCE = PresenceScenario(
     "S5", 2000, 20, "presence: 2,000 users join one topic, then all but 20 leave"
 )
+# S8: connections opened at once, over this many topics (one each).
+CONNECT_BURST = {"connections": 2000, "topics": 10}
+# S10: sockets over topics when every server process restarts; changes/s.
+STORM = {"connections": 10000, "topics": 100, "rate": 20.0}
 # Subscriber accounts S1-S3's connections share (tokens are reused
 # round-robin); S5 has one account per connection.
 SUBSCRIBER_USERS = 200
@@ -179,6 +189,8 @@ def run_bench(
     workers: int = 2,
     writes: dict[str, Any] | None = None,
     presence: PresenceScenario | None = None,
+    connect: dict[str, int] | None = None,
+    storm: dict[str, Any] | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the fan-out scenarios (each floor and real), the write measurement and
@@ -204,7 +216,10 @@ def run_bench(
         "scenarios": {},
     }
     try:
-        topics = max([s.topics for s in scenarios] + [8])
+        topics = max(
+            [s.topics for s in scenarios]
+            + [8, (connect or {}).get("topics", 0), (storm or {}).get("topics", 0)]
+        )
         users = max(SUBSCRIBER_USERS, presence.connections if presence else 0)
         every_user = site.prepare(users, topics)
         seeded = {**every_user, "tokens": every_user["tokens"][:SUBSCRIBER_USERS]}
@@ -235,6 +250,16 @@ def run_bench(
             print(f"S4 {report['writes']['summary']}", flush=True)
         if presence:
             report["presence"] = measure_presence(servers, every_user, presence)
+        if connect:
+            report["connect"] = measure_connect(servers, seeded, **connect)
+        if storm:
+            group = servers("S10")
+            try:
+                asyncio.run(warm_up(group, seeded))
+                report["storm"] = asyncio.run(run_storm(group, seeded, **storm))
+            finally:
+                group.stop()
+            print(f"S10 {report['storm']}", flush=True)
     finally:
         site.destroy()
     report["targets"] = TARGETS
@@ -276,6 +301,30 @@ def measure_write_cost(
             "cost_ratio_by_cpu": _ratio(on_cpu, off_cpu),
         },
     }
+
+
+def measure_connect(
+    servers: Any, seeded: dict, connections: int, topics: int
+) -> dict[str, Any]:
+    """S8 on each path, each on fresh servers."""
+    runs = {}
+    for mode in MODES:
+        group = servers(f"S8-{mode}")
+        try:
+            asyncio.run(warm_up(group, seeded))
+            runs[mode] = asyncio.run(
+                run_connect_burst(group, seeded, connections, topics, mode)
+            )
+        finally:
+            group.stop()
+        run = runs[mode]
+        print(
+            f"S8 {mode:5} held {run['connections_held']}/{connections} "
+            f"{run['server_cpu_ms_per_connection']} ms CPU/conn, subscribe ack "
+            f"p50 {run['subscribe_ack_ms']['p50']} ms",
+            flush=True,
+        )
+    return runs
 
 
 def measure_presence(
@@ -387,6 +436,10 @@ def markdown(report: dict[str, Any], command: str) -> str:
         ]
     if "presence" in report:
         lines += ["", *presence_markdown(report["presence"])]
+    if "connect" in report:
+        lines += ["", *connect_markdown(report["connect"])]
+    if "storm" in report:
+        lines += ["", *storm_markdown(report["storm"])]
     return "\n".join(lines) + "\n"
 
 
@@ -403,10 +456,11 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
     """The fan-out scenarios' tables: each run, then real against floor."""
     lines = [
         "| scenario | path | held | expected | lost | dup | p50 ms | p95 ms | p99 ms "
-        "| max ms | publish-to-delivery p99 ms | deliveries/s | KiB/conn "
+        "| max ms | publish-to-delivery p99 ms | deliveries/s (offered) "
+        "| server CPU us/delivery | KiB/conn "
         "| handshake p50 ms | CPU s server | CPU s loadgen |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-        "| --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, result in scenarios.items():
         for mode in MODES:
@@ -420,6 +474,8 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
                 f"| {latency['p99']} | {latency['max']} "
                 f"| {run['publish_to_delivery_ms']['p99']} "
                 f"| {run['deliveries_per_second']} "
+                f"({run['offered_deliveries_per_second']}) "
+                f"| {run['server_cpu_us_per_delivery']} "
                 f"| {run['server_kib_per_connection']} "
                 f"| {run['handshake_ms']['p50']} "
                 f"| {cpu['connect']['server'] + cpu['events']['server']:.1f} "
@@ -534,7 +590,9 @@ def main() -> int:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     names = [
         name.strip()
-        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4,S5").split(",")
+        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4,S5,S8,S9,S10").split(
+            ","
+        )
         if name.strip()
     ]
     out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "bench"))
@@ -548,6 +606,20 @@ def main() -> int:
             "rounds": WRITE_ROUNDS,
         }
     presence = scaled_presence(PRESENCE, scale) if "S5" in names else None
+    connect = None
+    storm = None
+    if "S10" in names:
+        storm = {
+            **STORM,
+            "connections": max(
+                round(STORM["connections"] * scale), 2 * STORM["topics"]
+            ),
+        }
+    if "S8" in names:
+        connect = {
+            "connections": max(round(CONNECT_BURST["connections"] * scale), 20),
+            "topics": CONNECT_BURST["topics"],
+        }
     started = time.monotonic()
     report = run_bench(
         scenarios,
@@ -556,6 +628,8 @@ def main() -> int:
         workers=int(os.environ.get("BENCH_WORKERS", "2")),
         writes=writes,
         presence=presence,
+        connect=connect,
+        storm=storm,
     )
     report["config"]["scale"] = scale
     report["config"]["wall_seconds"] = round(time.monotonic() - started, 1)
