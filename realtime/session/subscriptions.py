@@ -10,13 +10,12 @@ pending again for the same reason.
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from realtime.log import store as log
 from realtime.log.store import Position
 from realtime.ops import metrics
 from realtime.policies.base import Grant
 from realtime.protocol.topics import format_cursor
+from realtime.session.gap_reads import gap_reads
 
 
 class GapNotRepairable(Exception):
@@ -104,16 +103,14 @@ async def in_order(
             return ()  # hidden from this view: it took no seq here
         seq, after = event["seq"], subscription.last_seq
         if seq <= after:
-            metrics.DROPPED.labels("duplicate").inc()
+            metrics.labelled(metrics.DROPPED, "duplicate").inc()
             return ()
         if connection_id is not None and message.get("echo_to") == connection_id:
             event = {**event, "echo": True}  # this connection's own change
         if seq == after + 1:
             subscription.last_seq = seq
             return (event,)
-        missed = await database_sync_to_async(log.events_between)(
-            topic, view, after, seq - 1
-        )
+        missed = await gap_reads().events_between(topic, view, after, seq - 1)
         if subscriptions.get(topic) is not subscription or (
             subscription.held is not None
             or subscription.last_seq != after
