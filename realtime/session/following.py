@@ -162,7 +162,7 @@ class Following:
                 else:  # a re-subscribe with since: replay again
                     subscription.grant = grant
                     subscription.hold()
-            positions = await database_sync_to_async(read_positions)(
+            positions = await read_positions(
                 {topic: grant.view_key for topic, grant in grants.items()}, since
             )
         except Exception as error:

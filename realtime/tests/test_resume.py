@@ -215,6 +215,38 @@ async def test_followers_missing_the_same_event_share_one_log_read(
     assert reads == [("room:a", "plain", 1, 2)]
 
 
+async def test_a_crowd_subscribing_at_once_reads_positions_together(
+    make_user, connect, publish_now, monkeypatch
+):
+    """Sockets subscribing in the same moment each get the topic's position
+    and their replay, from a couple of reads of the log rather than a read
+    per socket."""
+    import asyncio
+
+    from realtime.session import seq_reads
+
+    for entity_id in (1, 2, 3):
+        await publish_now("room:a", "ADDED", entity_id)
+    clients = [await connect(await make_user(f"crowd{n}")) for n in range(8)]
+    reads = []
+    real_read = seq_reads.log.current_seqs
+
+    def counted_read(views):
+        reads.append(views)
+        return real_read(views)
+
+    monkeypatch.setattr(seq_reads.log, "current_seqs", counted_read)
+    replies = await asyncio.gather(
+        *(c.subscribe("room:a", since={"room:a": 1}) for c in clients)
+    )
+    for client, reply in zip(clients, replies, strict=True):
+        assert reply["seqs"] == {"room:a": 3} and reply["recovered"] is True
+        replayed = [await client.receive() for _ in range(2)]
+        assert [e["seq"] for e in replayed] == [2, 3]
+    # The first subscribe's read, then one for all who asked while it ran.
+    assert 1 <= len(reads) <= 2
+
+
 async def test_duplicate_and_stale_messages_are_not_delivered_twice(
     make_user, connect, publish_now
 ):
