@@ -44,7 +44,7 @@ START_TIMEOUT = 60
 # Handshakes in flight at once while connecting: a browser crowd arrives over
 # seconds, not in one instant, and the listen backlog stays far from full.
 CONNECT_CONCURRENCY = 100
-# Seconds to wait for the last deliveries after the last change was made.
+# Seconds to wait for the next delivery after the last change was made.
 DRAIN_TIMEOUT = 20
 # Changes in flight at once; the publisher is open-loop below this.
 MAX_IN_FLIGHT_WRITES = 64
@@ -424,7 +424,7 @@ class Subscriber:
             max_queue=None,
             close_timeout=5,
         )
-        if first is not None:  # the real endpoint: welcome, then subscribe
+        if first is not None:  # real and limit: welcome, then subscribe
             welcome = await self._expect("welcome")
             self.user_id = welcome.get("user_id")
             self.subscribe_sent_ns = time.monotonic_ns()
@@ -541,6 +541,26 @@ class Publisher:
             self.failed += 1
 
 
+# The paths a benchmark socket takes: the project's consumer and the two floors
+# of bench/floor_asgi.py.
+MODES = ("limit", "real", "naive")
+
+
+def socket_opening(
+    servers: ServerGroup, mode: str, topic: str, token: str
+) -> tuple[str, dict | None]:
+    """The URL a ``mode`` socket opens and the first message it sends after
+    ``welcome`` (None: the naive floor subscribes by its URL, says no welcome)."""
+    subscribe = {"type": "subscribe", "topics": [topic]}
+    if mode == "real":
+        return f"{servers.ws_base}/ws/?token={token}", subscribe
+    if mode == "limit":
+        return f"{servers.ws_base}/ws/limit/", subscribe
+    if mode == "naive":
+        return f"{servers.ws_base}/ws/floor/?topic={topic}", None
+    raise ValueError(f"unknown mode {mode!r}")
+
+
 async def _gather_limited(coroutines: list, limit: int) -> list:
     gate = asyncio.Semaphore(limit)
 
@@ -561,8 +581,9 @@ async def run_fanout(
 ) -> dict[str, Any]:
     """Hold the scenario's connections, make its changes, measure every delivery.
 
-    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe) or ``floor``
-    (the minimal consumer on the same groups). Either way the changes are the
+    ``mode`` is ``real`` (``/ws/`` with token auth and subscribe), ``limit``
+    (the trivial consumer on the same per-process hub) or ``naive`` (a consumer
+    that joins the topic's group per socket). Either way the changes are the
     same REST writes, so only the consumer differs.
     """
     topics = [f"gift-list:{list_id}" for list_id in seeded["lists"][: scenario.topics]]
@@ -576,12 +597,9 @@ async def run_fanout(
     connect_started = time.monotonic()
 
     def opening(n: int, subscriber: Subscriber) -> Any:
-        if mode == "real":
-            url = f"{servers.ws_base}/ws/?token={tokens[n % len(tokens)]}"
-            first = {"type": "subscribe", "topics": [subscriber.topic]}
-        else:
-            url = f"{servers.ws_base}/ws/floor/?topic={subscriber.topic}"
-            first = None
+        url, first = socket_opening(
+            servers, mode, subscriber.topic, tokens[n % len(tokens)]
+        )
         return subscriber.open(url, first)
 
     outcomes = await _gather_limited(
@@ -599,9 +617,13 @@ async def run_fanout(
     events_started = time.monotonic_ns()
     await publisher.run(topics, scenario.events_per_topic, scenario.rate)
     expected = sum(len(publisher.published.get(s.topic, [])) for s in held)
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while tally.received < expected and time.monotonic() < deadline:  # noqa: ASYNC110
+    # Overload slows deliveries down: wait as long as they keep coming, and
+    # DRAIN_TIMEOUT after the last one.
+    deadline, seen = time.monotonic() + DRAIN_TIMEOUT, tally.received
+    while tally.received < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+        if tally.received > seen:
+            deadline, seen = time.monotonic() + DRAIN_TIMEOUT, tally.received
     cpu_server_2, cpu_client_2 = servers.cpu(), _self_cpu()
 
     lost = 0
@@ -634,6 +656,10 @@ async def run_fanout(
         "latency_ms": summary_ms(tally.latencies_ns),
         "publish_to_delivery_ms": summary_ms(tally.server_latencies_ns),
         "deliveries_per_second": round(tally.received / window_s, 1),
+        "offered_deliveries_per_second": round(scenario.rate * len(held) / len(topics)),
+        "server_cpu_us_per_delivery": round(
+            (cpu_server_2 - cpu_server_1) * 1e6 / max(tally.received, 1), 1
+        ),
         "server_counters": _counted_since(counters_before, servers, mode),
         "server_rss_before_mib": round(rss_before / 2**20, 1),
         "server_rss_after_mib": round(rss_after / 2**20, 1),
@@ -666,7 +692,7 @@ async def warm_up(servers: ServerGroup, seeded: dict) -> None:
     """A few connections and changes on both paths, so first-use costs
     (imports, caches, database connections) are not charged to the scenario."""
     warm = Scenario("warm-up", 2 * servers.workers * 2, 2, 2, 50)
-    for mode in ("floor", "real"):
+    for mode in MODES:
         await run_fanout(servers, seeded, warm, mode)
 
 

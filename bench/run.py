@@ -1,9 +1,9 @@
-"""``make bench``: every scenario against the real site and against the floor.
+"""``make bench``: every scenario against the real site and against its floors.
 
 Sizes and choices come from the environment (defaults in brackets):
 
     BENCH_SCALE        multiplies connection counts and events per topic [1]
-    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5];
+    BENCH_SCENARIOS    which to run, comma-separated [S1,S2,S3,S4,S5,S8,S9,S10];
                        S6 (hot topics) and S7 (the log) only when named
     BENCH_PRUNE_MODES  S7's prunes: batched and/or single (one DELETE) [batched]
     BENCH_SERVER       uvicorn or daphne [uvicorn]
@@ -14,13 +14,17 @@ Sizes and choices come from the environment (defaults in brackets):
     DATABASE_URL       PostgreSQL server for the fresh database [SQLite file]
     REDIS_URL          Redis for the fresh prefix [in-memory layer]
 
-Each (scenario, floor or real) pair runs on freshly started server processes,
-so memory per connection is read from processes that held nothing before.
+Each run of a scenario (limit floor, real, naive floor, in that order) is on
+freshly started server processes, so memory per connection is read from
+processes that held nothing before. Every report records the commit, the
+machine and these settings.
 """
 
 import asyncio
 import json
 import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +32,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .connect import connect_markdown, run_connect_burst
 from .harness import (
+    MODES,
     ROOT,
     BenchSite,
     PresenceScenario,
@@ -45,6 +51,7 @@ from .harness import (
 from .hot_topics import HOT_ROUNDS, HOT_SECONDS, hot_topics_markdown, measure_hot_topics
 from .log_prune import LOG_EVENTS, log_markdown, measure_log
 from .seq_lock import LOCK_SECONDS, measure_seq_lock, seq_lock_markdown
+from .storm import run_storm, storm_markdown
 
 SCENARIOS = {
     "S1": Scenario(
@@ -53,6 +60,10 @@ SCENARIOS = {
     "S2": Scenario("S2", 2000, 1, 20, 2.0, "fan-out: 2,000 connections, one topic"),
     "S3": Scenario(
         "S3", 10000, 100, 1, 20.0, "capacity: 10,000 connections, 1 event/topic"
+    ),
+    # More than this machine carries: 20 changes/s to 2,000 sockets for 10 s.
+    "S9": Scenario(
+        "S9", 2000, 1, 200, 20.0, "overload: 40,000 deliveries/s to 2,000 sockets"
     ),
 }
 # S4: closed-loop REST writers, seconds per measurement, and rounds of
@@ -65,6 +76,10 @@ WRITE_ROUNDS = 3
 PRESENCE = PresenceScenario(
     "S5", 2000, 20, "presence: 2,000 users join one topic, then all but 20 leave"
 )
+# S8: connections opened at once, over this many topics (one each).
+CONNECT_BURST = {"connections": 2000, "topics": 10}
+# S10: sockets over topics when every server process restarts; changes/s.
+STORM = {"connections": 10000, "topics": 100, "rate": 20.0}
 # Subscriber accounts S1-S3's connections share (tokens are reused
 # round-robin); S5 has one account per connection.
 SUBSCRIBER_USERS = 200
@@ -103,6 +118,53 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 3)
 
 
+def commit() -> str:
+    """The commit measured, marked ``-dirty`` when the work tree has changes."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    head = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"{head}-dirty" if dirty else head
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: cores, memory, CPU model, kernel."""
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": sys.version.split()[0],
+    }
+    try:
+        with open("/proc/cpuinfo") as handle:
+            models = [
+                line.split(":", 1)[1].strip()
+                for line in handle
+                if line.startswith("model name")
+            ]
+        info["cpu_model"] = models[0] if models else platform.processor()
+    except OSError:
+        info["cpu_model"] = platform.processor()
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    info["memory_mib"] = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    info["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    return info
+
+
+def bench_settings() -> dict[str, str]:
+    """The BENCH_* variables of this run, as set."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")}
+
+
 def compare(real: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     """The real run as ratios to the floor run of the same scenario."""
     p99_ratio = _ratio(real["latency_ms"]["p99"], floor["latency_ms"]["p99"])
@@ -134,10 +196,13 @@ def run_bench(
     presence: PresenceScenario | None = None,
     hot_topics: dict[str, Any] | None = None,
     log: dict[str, Any] | None = None,
+    connect: dict[str, int] | None = None,
+    storm: dict[str, Any] | None = None,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the fan-out scenarios (floor, then real), the write measurement,
-    the presence storms, the hot-topic writes and the log's prune."""
+    """Run the fan-out scenarios (each floor and real), the write measurement,
+    the presence storms, the connect burst, the reconnect storm, the
+    hot-topic writes and the log's prune."""
     fd_limit = raise_fd_limit()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     site = BenchSite.create(workdir)
@@ -152,11 +217,18 @@ def run_bench(
             "cpu_count": os.cpu_count(),
             "fd_limit": fd_limit,
             "python": sys.version.split()[0],
+            "commit": commit(),
+            "machine": machine(),
+            "settings": bench_settings(),
         },
         "scenarios": {},
     }
     try:
-        topics = max([s.topics for s in scenarios] + [8, 16 if hot_topics else 0])
+        topics = max(
+            [s.topics for s in scenarios]
+            + [8, 16 if hot_topics else 0]
+            + [(connect or {}).get("topics", 0), (storm or {}).get("topics", 0)]
+        )
         users = max(SUBSCRIBER_USERS, presence.connections if presence else 0)
         every_user = site.prepare(users, topics)
         seeded = {**every_user, "tokens": every_user["tokens"][:SUBSCRIBER_USERS]}
@@ -168,7 +240,7 @@ def run_bench(
 
         for scenario in scenarios:
             runs = {}
-            for mode in ("floor", "real"):
+            for mode in MODES:
                 group = servers(f"{scenario.name}-{mode}")
                 try:
                     asyncio.run(warm_up(group, seeded))
@@ -179,7 +251,8 @@ def run_bench(
             report["scenarios"][scenario.name] = {
                 "scenario": as_dict(scenario),
                 **runs,
-                "vs_floor": compare(runs["real"], runs["floor"]),
+                "vs_limit": compare(runs["real"], runs["limit"]),
+                "vs_naive": compare(runs["real"], runs["naive"]),
             }
         if writes:
             report["writes"] = measure_write_cost(servers, seeded, **writes)
@@ -196,6 +269,16 @@ def run_bench(
             )
         if log:
             report["log"] = measure_log(site, **log)
+        if connect:
+            report["connect"] = measure_connect(servers, seeded, **connect)
+        if storm:
+            group = servers("S10")
+            try:
+                asyncio.run(warm_up(group, seeded))
+                report["storm"] = asyncio.run(run_storm(group, seeded, **storm))
+            finally:
+                group.stop()
+            print(f"S10 {report['storm']}", flush=True)
     finally:
         site.destroy()
     report["targets"] = TARGETS
@@ -237,6 +320,30 @@ def measure_write_cost(
             "cost_ratio_by_cpu": _ratio(on_cpu, off_cpu),
         },
     }
+
+
+def measure_connect(
+    servers: Any, seeded: dict, connections: int, topics: int
+) -> dict[str, Any]:
+    """S8 on each path, each on fresh servers."""
+    runs = {}
+    for mode in MODES:
+        group = servers(f"S8-{mode}")
+        try:
+            asyncio.run(warm_up(group, seeded))
+            runs[mode] = asyncio.run(
+                run_connect_burst(group, seeded, connections, topics, mode)
+            )
+        finally:
+            group.stop()
+        run = runs[mode]
+        print(
+            f"S8 {mode:5} held {run['connections_held']}/{connections} "
+            f"{run['server_cpu_ms_per_connection']} ms CPU/conn, subscribe ack "
+            f"p50 {run['subscribe_ack_ms']['p50']} ms",
+            flush=True,
+        )
+    return runs
 
 
 def measure_presence(
@@ -326,6 +433,9 @@ def markdown(report: dict[str, Any], command: str) -> str:
         f"{config['workers']} processes, {config['layer']} layer, "
         f"{config['database']}, {config['cpu_count']} cores shared with the load "
         "generator.",
+        "",
+        f"Commit `{config['commit']}`; machine: {describe(config['machine'])}; "
+        f"settings: {config['settings'] or 'defaults'}.",
     ]
     if report["scenarios"]:
         lines += ["", *fanout_markdown(report["scenarios"])]
@@ -351,20 +461,34 @@ def markdown(report: dict[str, Any], command: str) -> str:
             lines += ["", *seq_lock_markdown(report["hot_topics"]["database"])]
     if "log" in report:
         lines += ["", *log_markdown(report["log"])]
+    if "connect" in report:
+        lines += ["", *connect_markdown(report["connect"])]
+    if "storm" in report:
+        lines += ["", *storm_markdown(report["storm"])]
     return "\n".join(lines) + "\n"
+
+
+def describe(machine: dict[str, Any]) -> str:
+    """The machine in one line."""
+    return (
+        f"{machine.get('cpu_count')} x {machine.get('cpu_model', '?')}, "
+        f"{machine.get('memory_mib', '?')} MiB, load average "
+        f"{machine.get('load_average')} at the start"
+    )
 
 
 def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
     """The fan-out scenarios' tables: each run, then real against floor."""
     lines = [
         "| scenario | path | held | expected | lost | dup | p50 ms | p95 ms | p99 ms "
-        "| max ms | publish-to-delivery p99 ms | deliveries/s | KiB/conn "
+        "| max ms | publish-to-delivery p99 ms | deliveries/s (offered) "
+        "| server CPU us/delivery | KiB/conn "
         "| handshake p50 ms | CPU s server | CPU s loadgen |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-        "| --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, result in scenarios.items():
-        for mode in ("floor", "real"):
+        for mode in MODES:
             run = result[mode]
             latency = run["latency_ms"]
             cpu = run["cpu_seconds"]
@@ -375,6 +499,8 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
                 f"| {latency['p99']} | {latency['max']} "
                 f"| {run['publish_to_delivery_ms']['p99']} "
                 f"| {run['deliveries_per_second']} "
+                f"({run['offered_deliveries_per_second']}) "
+                f"| {run['server_cpu_us_per_delivery']} "
                 f"| {run['server_kib_per_connection']} "
                 f"| {run['handshake_ms']['p50']} "
                 f"| {cpu['connect']['server'] + cpu['events']['server']:.1f} "
@@ -382,19 +508,20 @@ def fanout_markdown(scenarios: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "| scenario | p99 real/floor | publish-to-delivery p99 real/floor "
-        "| deliveries/s real/floor | KiB/conn real | all delivered |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| scenario | floor | p99 real/floor | publish-to-delivery p99 real/floor "
+        "| deliveries/s real/floor | KiB/conn real/floor | all delivered |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, result in scenarios.items():
-        ratios = result["vs_floor"]
-        lines.append(
-            f"| {name} | {ratios['p99_ratio']} "
-            f"| {ratios['publish_to_delivery_p99_ratio']} "
-            f"| {ratios['deliveries_per_second_ratio']} "
-            f"| {result['real']['server_kib_per_connection']} "
-            f"| {'yes' if ratios['all_delivered'] else 'NO'} |"
-        )
+        for floor in ("limit", "naive"):
+            ratios = result[f"vs_{floor}"]
+            lines.append(
+                f"| {name} | {floor} | {ratios['p99_ratio']} "
+                f"| {ratios['publish_to_delivery_p99_ratio']} "
+                f"| {ratios['deliveries_per_second_ratio']} "
+                f"| {ratios['kib_per_connection_ratio']} "
+                f"| {'yes' if ratios['all_delivered'] else 'NO'} |"
+            )
     return lines
 
 
@@ -451,7 +578,7 @@ def plot(report: dict[str, Any], path: Path) -> bool:
         return False
     figure, axes = plt.subplots(figsize=(8, 5))
     colours = {"p50": "tab:blue", "p95": "tab:orange", "p99": "tab:red"}
-    for mode, style in (("real", "-o"), ("floor", "--s")):
+    for mode, style in (("real", "-o"), ("limit", "--s"), ("naive", ":^")):
         points = sorted(
             (result[mode]["connections_held"], result[mode]["latency_ms"], name)
             for name, result in report["scenarios"].items()
@@ -474,7 +601,7 @@ def plot(report: dict[str, Any], path: Path) -> bool:
     axes.set_ylabel("end-to-end latency, ms")
     axes.set_title(
         f"Change to delivery: {config['server']} x{config['workers']}, "
-        f"{config['layer']} layer (dashed: floor)"
+        f"{config['layer']} layer (dashed: limit floor, dotted: naive floor)"
     )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(ncol=2, fontsize="small")
@@ -488,7 +615,9 @@ def main() -> int:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     names = [
         name.strip()
-        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4,S5").split(",")
+        for name in os.environ.get("BENCH_SCENARIOS", "S1,S2,S3,S4,S5,S8,S9,S10").split(
+            ","
+        )
         if name.strip()
     ]
     out = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "bench"))
@@ -515,6 +644,20 @@ def main() -> int:
             "events": max(round(LOG_EVENTS * scale), 10_000),
             "modes": tuple(mode.strip() for mode in modes if mode.strip()),
         }
+    connect = None
+    storm = None
+    if "S10" in names:
+        storm = {
+            **STORM,
+            "connections": max(
+                round(STORM["connections"] * scale), 2 * STORM["topics"]
+            ),
+        }
+    if "S8" in names:
+        connect = {
+            "connections": max(round(CONNECT_BURST["connections"] * scale), 20),
+            "topics": CONNECT_BURST["topics"],
+        }
     started = time.monotonic()
     report = run_bench(
         scenarios,
@@ -525,6 +668,8 @@ def main() -> int:
         presence=presence,
         hot_topics=hot_topics,
         log=log,
+        connect=connect,
+        storm=storm,
     )
     report["config"]["scale"] = scale
     report["config"]["wall_seconds"] = round(time.monotonic() - started, 1)

@@ -16,6 +16,7 @@ import time
 import weakref
 from typing import Any
 
+from realtime.hub.next_read import NextRead
 from realtime.hub.registry import ProcessRegistry, registry
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ class RedisPresence(LocalPresence):
         processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
         self.on_leaves: list[Any] = []  # (topic, entry) -> None, for a dead one's
+        self.state_reads: NextRead | None = None  # made in the running loop
 
     def keys(self, topic: str, user_id: str, process: str | None = None) -> list[str]:
         return [
@@ -202,6 +204,13 @@ class RedisPresence(LocalPresence):
         return entry_of(user_id, meta, 0) if left else None
 
     async def state(self, topic: str) -> dict[str, Entry]:
+        # A crowd joining one topic shares its reads (see next_read.py).
+        if self.state_reads is None:
+            self.state_reads = NextRead(self.read_state)
+        return await self.state_reads.get(topic)
+
+    async def read_state(self, topic: str) -> dict[str, Entry]:
+        """The topic's presence as Redis has it now (every live process's)."""
         found = await self.state_script(
             keys=[
                 f"{self.prefix}:{topic}:users",

@@ -104,13 +104,19 @@ def registry() -> ProcessRegistry | None:
     return _registries[loop]
 
 
+# Redis connections per process for the registry, the ledger and presence,
+# and the seconds a command waits for one of them before it fails.
+POOL_SIZE = 100
+POOL_WAIT = 20
+
+
 def _make_registry() -> ProcessRegistry | None:
     config = getattr(settings, "CHANNEL_LAYERS", {}).get("default", {})
     if not config.get("BACKEND", "").startswith("channels_redis."):
         return None
     from channels.layers import get_channel_layer
     from channels_redis.utils import create_pool, decode_hosts
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
     from realtime.hub.shards import shard_of
     from realtime.protocol.layer import CONTROL_GROUP
@@ -125,5 +131,16 @@ def _make_registry() -> ProcessRegistry | None:
             shard,
             len(hosts),
         )
-    client = Redis(connection_pool=create_pool(hosts[shard]))
-    return ProcessRegistry(client, options.get("prefix", "asgi"))
+    host = dict(hosts[shard])
+    if "address" in host:
+        # A storm of connections (every client back after a deploy) asks for
+        # more round trips at once than the pool holds: they wait their turn
+        # for a connection rather than fail with "Too many connections".
+        address = host.pop("address")
+        host["max_connections"] = min(
+            host.get("max_connections") or POOL_SIZE, POOL_SIZE
+        )
+        pool = BlockingConnectionPool.from_url(address, timeout=POOL_WAIT, **host)
+    else:  # Sentinel: channels-redis's pool follows the master
+        pool = create_pool(host)
+    return ProcessRegistry(Redis(connection_pool=pool), options.get("prefix", "asgi"))

@@ -8,6 +8,7 @@ there and ``/metrics`` adds them up, whichever worker answers.
 instrument below does nothing and ``/metrics`` answers 501.
 """
 
+import functools
 import hmac
 import ipaddress
 import os
@@ -50,6 +51,14 @@ except ImportError:  # pragma: no cover - exercised by installs without the extr
             pass
 
     Counter = Gauge = Histogram = _Unkept  # type: ignore[assignment,misc]
+
+
+@functools.lru_cache(maxsize=256)
+def labelled(metric: Any, *values: str) -> Any:
+    """``metric.labels(*values)``, looked up once per process: ``labels()``
+    takes a lock and builds its key on every call, and every connection asks."""
+    return metric.labels(*values)
+
 
 CONNECTIONS = Gauge(
     "realtime_connections_open",

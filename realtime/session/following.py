@@ -82,8 +82,9 @@ class Following:
                     )
                 )
             asked = new[:room] + again
+            refresh = not self.user_is_fresh()
             user, grants = await database_sync_to_async(authorize_as_now)(
-                self.user, asked
+                self.user, asked, refresh
             )
             if user is None:
                 self.close(
@@ -94,6 +95,8 @@ class Following:
                 )
                 return
             self.user = user
+            if refresh:
+                self.user_read()
             for topic in asked:
                 if grants[topic] is None:
                     errors.append(
@@ -159,7 +162,7 @@ class Following:
                 else:  # a re-subscribe with since: replay again
                     subscription.grant = grant
                     subscription.hold()
-            positions = await database_sync_to_async(read_positions)(
+            positions = await read_positions(
                 {topic: grant.view_key for topic, grant in grants.items()}, since
             )
         except Exception as error:

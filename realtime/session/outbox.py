@@ -55,7 +55,7 @@ class Outbox:
     def put_live(self, message: dict[str, Any]) -> None:
         """Queue a live change, or drop it when ``MAX_PENDING_EVENTS`` wait."""
         if self.live >= realtime_settings.MAX_PENDING_EVENTS:
-            metrics.DROPPED.labels("overflow").inc()
+            metrics.labelled(metrics.DROPPED, "overflow").inc()
             return
         self.live += 1
         self.put(LIVE, message)

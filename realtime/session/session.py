@@ -16,6 +16,7 @@ the per-user count.
 import asyncio
 import enum
 import logging
+import time
 import uuid
 from contextlib import suppress
 from typing import Any, Protocol
@@ -41,6 +42,11 @@ logger = logging.getLogger(__name__)
 # Seconds the clean-up of a connection may spend leaving its user's group: the
 # layer may be down, and the group then expires on its own.
 CLEANUP_TIMEOUT = 5
+# Seconds for which a user read from the database at sign-in stands for the
+# database's answer: the first subscribe, sent right after ``welcome``, is
+# authorized without reading the account again (a deactivation meanwhile ends
+# the connection through re-authorization anyway).
+USER_FRESH_SECONDS = 2.0
 
 
 class State(enum.Enum):
@@ -79,6 +85,7 @@ class Session(Following, Access, ClientEvents, Presence):
         self.connection_id = uuid.uuid4().hex
         self.state = State.CONNECTED
         self.user: Any = None
+        self.user_read_at = -USER_FRESH_SECONDS  # monotonic: when it was read
         self.binding = Binding()  # what signed it in: a session, a token
         self.subscriptions: dict[str, Subscription] = {}
         self.outbox = Outbox(self)
@@ -88,8 +95,8 @@ class Session(Following, Access, ClientEvents, Presence):
         self.counted: str | None = None  # the ledger key it is counted under
         self.released = False
         self.farewell: asyncio.Task | None = None
-        self.delivered = metrics.DELIVERED.labels(transport.name)
-        metrics.CONNECTIONS.labels(transport.name).inc()
+        self.delivered = metrics.labelled(metrics.DELIVERED, transport.name)
+        metrics.labelled(metrics.CONNECTIONS, transport.name).inc()
         remember_server_loop()
 
     def log_extra(self, **fields: Any) -> dict[str, Any]:
@@ -99,6 +106,14 @@ class Session(Following, Access, ClientEvents, Presence):
             "user_id": str(self.user.pk) if self.user is not None else None,
             **fields,
         }
+
+    def user_read(self) -> None:
+        """The user was just read from the database (signed in, re-checked)."""
+        self.user_read_at = time.monotonic()
+
+    def user_is_fresh(self) -> bool:
+        """Whether the user was read from the database a moment ago."""
+        return time.monotonic() - self.user_read_at < USER_FRESH_SECONDS
 
     @property
     def writable(self) -> bool:
@@ -147,6 +162,7 @@ class Session(Following, Access, ClientEvents, Presence):
             self.uncount()
             self.counted = str(user.pk)
         self.user, self.binding = user, binding or Binding()
+        self.user_read()
         if not self.in_user_group:
             await self.layer.group_add(
                 user_group_name(user.pk), self.transport.channel_name
@@ -237,7 +253,7 @@ class Session(Following, Access, ClientEvents, Presence):
         if self.hub is not None:
             self.hub.detach(self)
         self.uncount()
-        metrics.CONNECTIONS.labels(self.transport.name).dec()
+        metrics.labelled(metrics.CONNECTIONS, self.transport.name).dec()
 
     async def count_anonymous(self) -> bool:
         """Count this connection among those not signed in yet; False (and

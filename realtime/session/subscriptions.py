@@ -10,13 +10,13 @@ pending again for the same reason.
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.db import database_sync_to_async
-
-from realtime.log import store as log
+from realtime.conf import realtime_settings
 from realtime.log.store import Position
 from realtime.ops import metrics
 from realtime.policies.base import Grant
 from realtime.protocol.topics import format_cursor
+from realtime.session.gap_reads import gap_reads
+from realtime.session.seq_reads import seq_reads
 
 
 class GapNotRepairable(Exception):
@@ -60,14 +60,28 @@ class Subscription:
         return held
 
 
-def read_positions(views: dict[str, str], since: dict[str, int]) -> dict[str, Position]:
+async def read_positions(
+    views: dict[str, str], since: dict[str, int]
+) -> dict[str, Position]:
     """Each topic's current seq in its view (``{topic: view}``) and what to
-    replay after ``since`` (sync, queries)."""
-    current = log.current_seqs(views)
-    return {
-        topic: log.resume_position(topic, view, current[topic], since.get(topic))
-        for topic, view in views.items()
-    }
+    replay after ``since`` (as :func:`realtime.log.store.resume_position`
+    says). The seqs are read in batches with other subscribes', the replays
+    shared with other sessions missing the same events."""
+    current = await seq_reads().current(views)
+    positions = {}
+    for topic, view in views.items():
+        now, after = current[topic], since.get(topic)
+        if after is None or after == now:
+            positions[topic] = Position(now)
+        elif after > now or now - after > realtime_settings.REPLAY_LIMIT:
+            positions[topic] = Position(now, recovered=False)
+        else:
+            replay = await gap_reads().events_between(topic, view, after, now)
+            if len(replay) == now - after:
+                positions[topic] = Position(now, list(replay))
+            else:
+                positions[topic] = Position(now, recovered=False)
+    return positions
 
 
 def cursor_of(subscriptions: dict[str, Subscription]) -> str:
@@ -104,16 +118,14 @@ async def in_order(
             return ()  # hidden from this view: it took no seq here
         seq, after = event["seq"], subscription.last_seq
         if seq <= after:
-            metrics.DROPPED.labels("duplicate").inc()
+            metrics.labelled(metrics.DROPPED, "duplicate").inc()
             return ()
         if connection_id is not None and message.get("echo_to") == connection_id:
             event = {**event, "echo": True}  # this connection's own change
         if seq == after + 1:
             subscription.last_seq = seq
             return (event,)
-        missed = await database_sync_to_async(log.events_between)(
-            topic, view, after, seq - 1
-        )
+        missed = await gap_reads().events_between(topic, view, after, seq - 1)
         if subscriptions.get(topic) is not subscription or (
             subscription.held is not None
             or subscription.last_seq != after

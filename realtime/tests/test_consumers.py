@@ -3,6 +3,8 @@
 Each test states in its name what a client observes.
 """
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
@@ -45,6 +47,24 @@ async def test_token_of_deactivated_user_is_refused(make_user):
     client, _ = await open_socket(f"/ws/?token={user.token}")
     assert (await client.receive())["code"] == "unauthenticated"
     assert await client.closed_with() == codes.UNAUTHENTICATED_CLOSE.code
+
+
+async def test_a_crowd_signing_in_at_once_gets_each_its_own_user(make_user):
+    """Tokens of connections that open together are looked up together: each
+    connection is still its own token's user, and bad ones are refused."""
+    users = [await make_user(f"crowd{n}") for n in range(6)]
+    gone = await make_user("crowd-gone", is_active=False)
+    tokens = [user.token for user in users] + [gone.token, "not-a-token"]
+    opened = await asyncio.gather(*(open_socket(f"/ws/?token={t}") for t in tokens))
+    replies = [await client.receive() for client, _ in opened]
+    for user, reply in zip(users, replies, strict=False):
+        assert reply["type"] == "welcome" and reply["user_id"] == str(user.pk)
+    assert [reply["code"] for reply in replies[len(users) :]] == [
+        "unauthenticated",
+        "unauthenticated",
+    ]
+    for client, _ in opened:
+        await client.close()
 
 
 async def test_first_message_auth_is_welcomed_and_echoes_id(make_user, connect):

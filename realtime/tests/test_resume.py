@@ -172,6 +172,81 @@ async def test_dropped_message_is_repaired_from_the_log_before_the_next(
     )
 
 
+async def test_followers_missing_the_same_event_share_one_log_read(
+    make_user, connect, publish_now, monkeypatch
+):
+    """Every follower of a topic finds the same event missing at once (it came
+    late, or an overflow dropped it): each gets it in order, from one read of
+    the log in the process rather than one per connection."""
+    from realtime.session import gap_reads
+
+    clients = []
+    for name in ("ann", "bob", "cid"):
+        client = await connect(await make_user(name))
+        await client.subscribe("room:a")
+        clients.append(client)
+    layer = get_channel_layer()
+    real_group_send = layer.group_send
+    dropped = []
+
+    async def drop_second(group, message):
+        shown = message.get("views", {}).get("plain", {})
+        if shown.get("seq") == 2 and not dropped:
+            dropped.append(message)
+            return
+        await real_group_send(group, message)
+
+    reads = []
+    real_read = gap_reads.log.events_between
+
+    def counted_read(*args):
+        reads.append(args)
+        return real_read(*args)
+
+    monkeypatch.setattr(layer, "group_send", drop_second)
+    monkeypatch.setattr(gap_reads.log, "events_between", counted_read)
+    for entity_id in (1, 2, 3):
+        await publish_now("room:a", "ADDED", entity_id)
+    assert dropped
+    for client in clients:
+        events = [await client.receive() for _ in range(3)]
+        assert [e["seq"] for e in events] == [1, 2, 3]
+        assert events[1]["data"]["entity_id"] == "2"
+    assert reads == [("room:a", "plain", 1, 2)]
+
+
+async def test_a_crowd_subscribing_at_once_reads_positions_together(
+    make_user, connect, publish_now, monkeypatch
+):
+    """Sockets subscribing in the same moment each get the topic's position
+    and their replay, from a couple of reads of the log rather than a read
+    per socket."""
+    import asyncio
+
+    from realtime.session import seq_reads
+
+    for entity_id in (1, 2, 3):
+        await publish_now("room:a", "ADDED", entity_id)
+    clients = [await connect(await make_user(f"crowd{n}")) for n in range(8)]
+    reads = []
+    real_read = seq_reads.log.current_seqs
+
+    def counted_read(views):
+        reads.append(views)
+        return real_read(views)
+
+    monkeypatch.setattr(seq_reads.log, "current_seqs", counted_read)
+    replies = await asyncio.gather(
+        *(c.subscribe("room:a", since={"room:a": 1}) for c in clients)
+    )
+    for client, reply in zip(clients, replies, strict=True):
+        assert reply["seqs"] == {"room:a": 3} and reply["recovered"] is True
+        replayed = [await client.receive() for _ in range(2)]
+        assert [e["seq"] for e in replayed] == [2, 3]
+    # The first subscribe's read, then one for all who asked while it ran.
+    assert 1 <= len(reads) <= 2
+
+
 async def test_duplicate_and_stale_messages_are_not_delivered_twice(
     make_user, connect, publish_now
 ):

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -67,6 +68,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 self.auth_timer.cancel()
             if self.session is not None:
                 self.session.release()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """channels' dispatch without its per-message ``close_old_connections``
+        (a thread hop for every frame): every database call here goes through
+        ``database_sync_to_async``, which closes old connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # -- the transport a session writes through -----------------------------
 

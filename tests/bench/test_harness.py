@@ -1,6 +1,6 @@
 """The benchmark harness end to end at a tiny scale, on real server processes:
-every change reaches every subscriber exactly once, on the real path and on the
-floor; in S5 every connection's view of presence comes to agree with who is
+every change reaches every subscriber exactly once, on the real path and on
+both floors; in S5 every connection's view of presence comes to agree with who is
 there; and the report has the keys docs/performance.md is built from. Nothing
 about timing is asserted: the machine is shared and timings are the bench's job.
 """
@@ -42,7 +42,7 @@ def test_tiny_benchmark_delivers_everything_once_and_reports_it(tmp_path):
     )
 
     result = report["scenarios"]["tiny"]
-    for mode in ("floor", "real"):
+    for mode in ("limit", "real", "naive"):
         run = result[mode]
         assert RUN_KEYS <= set(run), mode
         assert run["connections_held"] == 20, run
@@ -50,12 +50,19 @@ def test_tiny_benchmark_delivers_everything_once_and_reports_it(tmp_path):
         assert run["deliveries_received"] == 20 * 3, run
         assert run["lost"] == 0 and run["duplicated"] == 0, run
         assert run["changes_failed"] == 0, run
-    assert result["vs_floor"]["all_delivered"] is True
-    assert {"p99_ratio", "deliveries_per_second_ratio"} <= set(result["vs_floor"])
+    for floor in ("vs_limit", "vs_naive"):
+        assert result[floor]["all_delivered"] is True
+        assert {"p99_ratio", "deliveries_per_second_ratio"} <= set(result[floor])
+    # Every result says what it measured: the commit, the machine, the settings.
+    config = report["config"]
+    assert len(config["commit"].split("-")[0]) == 40, config
+    assert config["machine"]["cpu_count"] and config["machine"]["memory_mib"]
     summary = report["writes"]["summary"]
     assert summary["writes_per_second_without"] > 0
     assert summary["writes_per_second_with"] > 0
-    assert "| tiny | real |" in markdown(report, "make bench")
+    table = markdown(report, "make bench")
+    assert "| tiny | real |" in table and "| tiny | limit |" in table
+    assert config["commit"] in table
 
 
 def test_tiny_presence_storm_every_view_agrees_and_reports_it(tmp_path):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.api import Api
-from tests.e2e.servers import Server, Site, prepared_site
+from tests.e2e.servers import SERVER_KINDS, Server, Site, prepared_site
 
 from .transports import TRANSPORTS, Transport
 
@@ -21,8 +21,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A migrated, seeded site on this pass's database and channel layer."""
+def site(server_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A migrated, seeded site on this pass's database and channel layer, one
+    per server kind: the tests change what they find."""
     with prepared_site(
         tmp_path_factory.mktemp("contract-site"),
         os.environ.get("REDIS_URL") or None,
@@ -31,9 +32,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield site
 
 
+@pytest.fixture(scope="module", params=SERVER_KINDS)
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """Every test runs on uvicorn (what ``make serve`` runs) and on daphne."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def server(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    process = Server(site, tmp_path_factory.mktemp("logs") / "daphne.log").start()
+def server(
+    server_kind: str, site: Site, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server process serving ``site``."""
+    kind = server_kind
+    logs = tmp_path_factory.mktemp("logs")
+    process = Server(site, logs / f"{kind}.log", kind=kind).start()
     yield process
     process.stop()
 

@@ -5,7 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from .servers import Server, Site, prepared_site, redis_reachable, redis_url
+from .servers import (
+    SERVER_KINDS,
+    Server,
+    Site,
+    prepared_site,
+    redis_reachable,
+    redis_url,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,6 +39,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
+def server_site(
+    server_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """Like ``site``, one per server kind: the tests change what they find."""
+    redis = os.environ.get("REDIS_URL") or None
+    with prepared_site(tmp_path_factory.mktemp("site"), redis) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
 def redis_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A site whose processes share the real Redis (several processes)."""
     url = require_redis()
@@ -39,9 +56,19 @@ def redis_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield site
 
 
+@pytest.fixture(scope="module", params=SERVER_KINDS)
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """Every test runs on uvicorn (what ``make serve`` runs) and on daphne."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def server(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One daphne process serving ``site``."""
-    process = Server(site, tmp_path_factory.mktemp("logs") / "daphne.log").start()
+def server(
+    server_kind: str, server_site: Site, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server process serving ``server_site``."""
+    kind = server_kind
+    logs = tmp_path_factory.mktemp("logs")
+    process = Server(server_site, logs / f"{kind}.log", kind=kind).start()
     yield process
     process.stop()

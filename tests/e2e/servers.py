@@ -17,13 +17,16 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
-from scripts.serve import WS_MAX_SIZE
+from scripts.serve import UVICORN_OPTIONS, WS_MAX_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Starting a process (imports, migrations checked) takes a few seconds here.
 START_TIMEOUT = 60
+# The servers the suites run on: uvicorn is what ``make serve`` runs, daphne
+# the other one it offers (scripts/serve.py).
+SERVER_KINDS = ("uvicorn", "daphne")
 
 
 def free_port() -> int:
@@ -181,8 +184,10 @@ class Server:
         # The servers' own frame limit, as make serve sets it.
         size = str(WS_MAX_SIZE)
         if self.kind == "uvicorn":
+            # uvicorn as make serve runs it: uvloop, httptools, the sans-I/O
+            # WebSocket protocol, no permessage-deflate.
             return [
-                PYTHON, "-m", "uvicorn", "config.asgi:application",
+                PYTHON, "-m", "uvicorn", "config.asgi:application", *UVICORN_OPTIONS,
                 "--host", "127.0.0.1", "--port", str(self.port), "--ws-max-size", size,
                 *([] if self.access_log else ["--no-access-log"]), *self.args,
             ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""The WebSocket endpoint against a real daphne process over real sockets."""
+"""The WebSocket endpoint against real uvicorn and daphne processes over real
+sockets."""
 
 import json
 import re
@@ -116,7 +117,7 @@ async def test_rest_change_carries_the_callers_trace_id(server):
     await socket.close()
 
 
-async def test_change_from_another_process_reaches_the_socket(server, site):
+async def test_change_from_another_process_reaches_the_socket(server):
     """A change made in ``manage.py shell`` (another process) is delivered too:
     live on Redis, and on the one-process in-memory layer through gap repair
     from the log at the next live event."""
@@ -125,7 +126,7 @@ async def test_change_from_another_process_reaches_the_socket(server, site):
     socket = await WsClient.open(server.ws_url, bob.token)
     await socket.welcome()
     await socket.subscribe(f"gift-list:{bobs_list}")
-    site.manage(
+    server.site.manage(
         "shell",
         "-c",
         "from giftlists.models import Gift; "
