@@ -108,7 +108,7 @@ async def authenticate_token(token: str) -> Authenticated | None:
         return await database_sync_to_async(authenticate_token_sync)(token)
     from realtime.auth.token_lookups import token_lookups
 
-    user = await token_lookups().user_for(token)
+    user = await token_lookups().get(token)
     if user is None:
         return None
     return Authenticated(user, Binding(token=fingerprint(token)))

@@ -18,6 +18,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from realtime.hub.next_read import per_loop
 from realtime.log import store as log
 
 # Complete ranges kept, and for how many seconds.
@@ -60,15 +61,5 @@ class GapReads:
         return events
 
 
-_reads: dict[asyncio.AbstractEventLoop, GapReads] = {}
-
-
-def gap_reads() -> GapReads:
-    """The running loop's shared reads."""
-    loop = asyncio.get_running_loop()
-    reads = _reads.get(loop)
-    if reads is None:
-        for old in [other for other in _reads if other.is_closed()]:
-            del _reads[old]  # tests run many loops in one process
-        reads = _reads[loop] = GapReads()
-    return reads
+#: The running loop's shared reads.
+gap_reads = per_loop(GapReads)
