@@ -22,12 +22,14 @@ import json
 from collections import deque
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from config.asgi import application as site_application
 from realtime.hub.hub import hub_for
 from realtime.protocol.layer import EVENT as EVENT_MESSAGE_TYPE
 from realtime.protocol.topics import group_name
+from realtime.transports.hub_fed import HubFed
 
 FLOOR_WS_PATH = "/ws/floor/"
 LIMIT_WS_PATH = "/ws/limit/"
@@ -70,9 +72,11 @@ class FloorConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
 
-class LimitConsumer(AsyncWebsocketConsumer):
+class LimitConsumer(HubFed, AsyncWebsocketConsumer):
     """Follow the subscribed topics through the process's hub; forward each
-    event from a writer task of its own, as a session's outbox does."""
+    event from a writer task of its own, as a session's outbox does. Like the
+    real consumer it has no channel of its own, and its frames skip channels'
+    per-message database clean-up."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.hub = None
@@ -83,6 +87,9 @@ class LimitConsumer(AsyncWebsocketConsumer):
         finally:
             if self.hub is not None:
                 self.hub.detach(self)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        await getattr(self, get_handler_name(message))(message)
 
     async def connect(self) -> None:
         await self.accept()

@@ -8,9 +8,12 @@ own, receives each event once, and hands it to the topic's local sessions
 task of its own, so one slow client never holds up the others).
 
 The hub also joins the control group once, for re-authorization requests that
-concern every follower of a resource type, and relays the layer watch: when
-the layer lost its groups (Redis restarted empty) it forgets what it joined
-and closes its sessions, whose clients resume from the event log.
+concern every follower of a resource type, and each local user's group once,
+for requests that concern one user's connections: so a connection needs no
+channel of its own, and opening one costs no layer round trip when its user
+is already here. It relays the layer watch too: when the layer lost its
+groups (Redis restarted empty) it forgets what it joined and closes its
+sessions, whose clients resume from the event log.
 
 One hub runs per event loop and layer while any session is attached to it.
 """
@@ -23,7 +26,7 @@ from typing import Any, Protocol
 from realtime.hub.shards import shard_of
 from realtime.hub.watch import watch_for
 from realtime.protocol import layer as layer_messages
-from realtime.protocol.topics import group_name
+from realtime.protocol.topics import USER_GROUP_PREFIX, group_name, user_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +58,6 @@ class Member(Protocol):
 
     def layer_failed(self) -> None:
         """The layer lost its groups: end, so that the client resumes."""
-
-    def own_groups(self) -> tuple[str, ...]:
-        """Groups it joined itself, beside the hub's (its user's group)."""
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -102,8 +102,11 @@ class Hub:
 
     @staticmethod
     def _group(name: str) -> str:
-        """The layer group of a joined name (a topic, or the control group)."""
-        return name if name == layer_messages.CONTROL_GROUP else group_name(name)
+        """The layer group of a joined name: a topic, a user's group (by its
+        group name) or the control group."""
+        if name == layer_messages.CONTROL_GROUP or name.startswith(USER_GROUP_PREFIX):
+            return name
+        return group_name(name)
 
     def _lock(self, name: str) -> asyncio.Lock:
         lock = self._locks.get(name)
@@ -162,6 +165,11 @@ class Hub:
         await self._join(topic)
         self.followers.setdefault(topic, set()).add(member)
 
+    async def follow_user(self, user_id: object, member: Member) -> None:
+        """Hand ``member`` the re-authorization requests of its user from now
+        on (the user's group is joined once per process)."""
+        await self.follow(user_group_name(user_id), member)
+
     async def unfollow(self, topic: str, member: Member) -> None:
         """Stop delivering the topic to ``member``; leave the group if it was
         the last local follower."""
@@ -198,7 +206,7 @@ class Hub:
                 if topic in self.joined:
                     self.joined.discard(topic)
                     await self.layer.group_discard(
-                        group_name(topic), await self.channel()
+                        self._group(topic), await self.channel()
                     )
         finally:
             self._release()
@@ -226,8 +234,8 @@ class Hub:
     def groups_lost(self, shard: int | None = None) -> None:
         """The watch found the groups on ``shard`` lost (None: every shard):
         join them again on the next follow, and end every session here that
-        depends on a group there (a followed topic's, the control group, its
-        own), so that its client resumes; the others carry on."""
+        depends on a group there (a followed topic's, its user's, the control
+        group), so that its client resumes; the others carry on."""
 
         def lost(group: str) -> bool:
             return shard is None or shard_of(self.layer, group) == shard
@@ -236,14 +244,10 @@ class Hub:
         self.joined -= {name for name, group in groups.items() if lost(group)}
         everyone = lost(layer_messages.CONTROL_GROUP)
         for member in tuple(self.members):
-            if (
-                everyone
-                or any(
-                    lost(group_name(topic))
-                    for topic, followers in self.followers.items()
-                    if member in followers
-                )
-                or any(lost(group) for group in member.own_groups())
+            if everyone or any(
+                lost(self._group(name))
+                for name, followers in self.followers.items()
+                if member in followers
             ):
                 member.layer_failed()
 
@@ -266,11 +270,15 @@ class Hub:
                 logger.exception("A session refused a %s", message["type"])
 
     def reauthorize(self, message: dict[str, Any]) -> None:
-        """Ask the sessions following the message's resource types to re-check."""
-        types = frozenset(message.get("resource_types") or ())
-        for member in tuple(self.members):
-            if member.follows_any(types):
-                member.reauthorize_soon(message)
+        """Ask the sessions of the message's user, or those following its
+        resource types, to re-check."""
+        if "user_id" in message:
+            members = tuple(self.followers.get(user_group_name(message["user_id"]), ()))
+        else:
+            types = frozenset(message.get("resource_types") or ())
+            members = tuple(m for m in self.members if m.follows_any(types))
+        for member in members:
+            member.reauthorize_soon(message)
 
     async def _receive(self, channel: str) -> None:
         failing = False

@@ -12,8 +12,9 @@ CLIENT_EVENT = "realtime.client_event"
 # A user's first connection arrived in a topic, or their last one left,
 # anywhere: every process's hub tells its followers (presence_diff).
 PRESENCE = "realtime.presence"
-# Re-check grants: sent to one user's group (``users``), or to every hub's
-# control group (``resource_types``: every follower of those topics).
+# Re-check grants: sent to one user's group (``user_id``: that user's
+# connections; each process's hub joins the group of every user it serves), or
+# to every hub's control group (``resource_types``: every follower of those topics).
 REAUTHORIZE = "realtime.reauthorize"
 # The group every process's hub joins once, for requests that concern all of
 # its sessions.
@@ -37,10 +38,15 @@ def reauthorize_message(
     *,
     ended: list[str] | None = None,
     resource_types: list[str] | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
-    """A request to re-check grants; ``ended`` are the fingerprints of
-    credentials (sessions, tokens) that just ended."""
+    """A request to re-check grants: one user's connections (``user_id``,
+    sent to that user's group) or every follower of ``resource_types``;
+    ``ended`` are the fingerprints of credentials (sessions, tokens) that
+    just ended."""
     message: dict[str, Any] = {"type": REAUTHORIZE}
+    if user_id is not None:
+        message["user_id"] = user_id
     if ended:
         message["ended"] = ended
     if resource_types:

@@ -34,10 +34,10 @@ def reauthorize_users(
     ended = sorted(set(ended))
     if not ids:
         return
-    message = reauthorize_message(ended=ended)
 
     async def send(layer: object) -> None:
         for user_id in ids:
+            message = reauthorize_message(ended=ended, user_id=user_id)
             await layer.group_send(user_group_name(user_id), message)
 
     def failed() -> None:

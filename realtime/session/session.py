@@ -9,8 +9,8 @@ Its life is one state machine: ``connected`` (no user yet) -> ``open``
 (signed in) -> ``closing`` (the server is writing its farewell) -> ``closed``.
 The server ends a connection only through :meth:`Session.close`; a client
 that goes away ends it through :meth:`Session.finish`. Both give back what
-the connection held: its topics in the hub, its user's group, its place in
-the per-user count.
+the connection held: its topics and its user in the hub, its place in the
+per-user count.
 """
 
 import asyncio
@@ -28,7 +28,6 @@ from realtime.hub.hub import Hub, hub_for
 from realtime.ops import metrics
 from realtime.protocol import codes, messages
 from realtime.protocol.codes import Close
-from realtime.protocol.topics import user_group_name
 from realtime.publishing.sending import remember_server_loop
 from realtime.session.access import Access
 from realtime.session.client_events import ClientEvents
@@ -39,9 +38,6 @@ from realtime.session.subscriptions import Subscription
 
 logger = logging.getLogger(__name__)
 
-# Seconds the clean-up of a connection may spend leaving its user's group: the
-# layer may be down, and the group then expires on its own.
-CLEANUP_TIMEOUT = 5
 # Seconds for which a user read from the database at sign-in stands for the
 # database's answer: the first subscribe, sent right after ``welcome``, is
 # authorized without reading the account again (a deactivation meanwhile ends
@@ -60,7 +56,6 @@ class Transport(Protocol):
     """What a session needs of its transport."""
 
     name: str  # the metrics label: "websocket", "sse"
-    channel_name: str  # where the user's group reaches this connection
     # Whether the connection ends once it follows nothing (an SSE stream is
     # opened for its topics; a WebSocket may subscribe again).
     ends_when_empty: bool
@@ -139,9 +134,10 @@ class Session(Following, Access, ClientEvents, Presence):
     # -- life ------------------------------------------------------------------
 
     async def start(self, user: Any, binding: Binding | None = None) -> bool:
-        """Signed in: count the connection, join the user's group (which also
-        proves the layer answers), attach to the hub. False, and closing, when
-        the user already has too many connections here."""
+        """Signed in: count the connection, attach to the hub, and have it
+        carry the user's re-authorization requests here (it joins the user's
+        group once per process). False, and closing, when the user already
+        has too many connections here."""
         if self.capped and self.counted != str(user.pk):
             limit = realtime_settings.MAX_CONNECTIONS_PER_USER
             if not await ledger().admit(str(user.pk), limit):
@@ -163,14 +159,12 @@ class Session(Following, Access, ClientEvents, Presence):
             self.counted = str(user.pk)
         self.user, self.binding = user, binding or Binding()
         self.user_read()
-        if not self.in_user_group:
-            await self.layer.group_add(
-                user_group_name(user.pk), self.transport.channel_name
-            )
-            self.in_user_group = True
         if self.hub is None:
             self.hub = hub_for(self.layer)
             await self.hub.attach(self)
+        if not self.in_user_group:
+            await self.hub.follow_user(user.pk, self)
+            self.in_user_group = True
         if self.state is State.CONNECTED:
             self.state = State.OPEN
         return self.state is State.OPEN
@@ -206,7 +200,6 @@ class Session(Following, Access, ClientEvents, Presence):
         except Exception:
             logger.exception("Closing a connection failed", extra=self.log_extra())
             ended = True
-        await self.leave_user_group()
         if ended:
             self.state = State.CLOSED
             self.transport.end()
@@ -238,7 +231,6 @@ class Session(Following, Access, ClientEvents, Presence):
             self.farewell.cancel()  # nobody is there to read it
             with suppress(BaseException):
                 await self.farewell
-        await self.leave_user_group()
         self.state = State.CLOSED
 
     def release(self) -> None:
@@ -279,32 +271,6 @@ class Session(Following, Access, ClientEvents, Presence):
             ledger().release(self.counted)
             self.counted = None
 
-    async def leave_user_group(self) -> None:
-        """Leave the user's group, best effort: it expires on its own."""
-        if not self.in_user_group:
-            return
-        try:
-            async with asyncio.timeout(CLEANUP_TIMEOUT):
-                await self.layer.group_discard(
-                    user_group_name(self.user.pk), self.transport.channel_name
-                )
-            # Only once it is done: a leave cut short is tried again by finish().
-            self.in_user_group = False
-        except Exception as error:
-            self.in_user_group = False
-            logger.warning(
-                "Could not leave the user's group (%s)",
-                type(error).__name__,
-                extra=self.log_extra(),
-            )
-
     def layer_failed(self) -> None:
         """The hub heard from the watch: this connection may be deaf."""
         self.close(codes.LAYER_FAILED)
-
-    def own_groups(self) -> tuple[str, ...]:
-        """The user's group, which carries re-authorization requests: when
-        its shard fails, this connection closes too."""
-        if self.in_user_group and self.user is not None:
-            return (user_group_name(self.user.pk),)
-        return ()

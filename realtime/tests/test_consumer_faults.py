@@ -285,6 +285,3 @@ class Witness:
 
     def layer_failed(self) -> None:
         pass
-
-    def own_groups(self) -> tuple[str, ...]:
-        return ()

@@ -18,7 +18,7 @@ from realtime.hub.hub import Hub, hub_for
 from realtime.hub.shards import shard_count, shard_of
 from realtime.hub.watch import LayerWatch
 from realtime.protocol.layer import CONTROL_GROUP, event_message, reauthorize_message
-from realtime.protocol.topics import group_name
+from realtime.protocol.topics import group_name, user_group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,9 +56,6 @@ class Collector:
     def layer_failed(self) -> None:
         self.failed = True
         self.arrived.set()
-
-    def own_groups(self) -> tuple[str, ...]:
-        return ()
 
 
 def event(topic: str, seq: int) -> dict[str, Any]:
@@ -243,17 +240,6 @@ async def test_a_lost_shard_ends_only_the_sessions_that_depend_on_it():
     hub.detach(ended)
 
 
-class WithUserGroup(Collector):
-    """A session stand-in that joined its user's group itself, as sessions do."""
-
-    def __init__(self, topic: str, user_group: str) -> None:
-        super().__init__(topic)
-        self.user_group = user_group
-
-    def own_groups(self) -> tuple[str, ...]:
-        return (self.user_group,)
-
-
 async def test_a_session_whose_user_group_is_on_a_lost_shard_ends_too():
     """Re-authorization requests for its user travel through that group: a
     session that cannot hear them must not go on as if it could."""
@@ -261,14 +247,13 @@ async def test_a_session_whose_user_group_is_on_a_lost_shard_ends_too():
     control = shard_of(layer, CONTROL_GROUP)
     beside = topic_on(layer, control)
     elsewhere = next(
-        name
+        number
         for number in range(1000)
-        if shard_of(layer, name := f"rt-user.{number}") != control
+        if shard_of(layer, user_group_name(number)) != control
     )
     hub = Hub(layer)
-    session = WithUserGroup(beside, elsewhere)
-    await hub.attach(session)
-    await hub.follow(beside, session)
+    session = await following(hub, beside)
+    await hub.follow_user(elsewhere, session)
     neighbour = await following(hub, beside)
     hub.groups_lost(1 - control)
     assert session.failed and not neighbour.failed
@@ -343,3 +328,26 @@ async def test_every_time_the_watch_finds_the_groups_lost_the_hub_joins_again(
                 hub = Hub(layer)
         finally:
             watch.task.cancel()
+
+
+async def test_a_users_requests_reach_only_their_sessions_through_one_membership():
+    """However many connections a user has in a process, the process joins
+    the user's group once, and a request for that user reaches each of them
+    and no one else; the group is left when the last of them goes."""
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    first, second, stranger = [await following(hub, "room:a") for _ in range(3)]
+    for session in (first, second):
+        await hub.follow_user(7, session)
+    await hub.follow_user(8, stranger)
+    assert len(members(layer, user_group_name(7))) == 1
+    await layer.group_send(user_group_name(7), reauthorize_message(user_id="7"))
+    await wait_for(lambda: first.rechecks and second.rechecks)
+    assert [m["user_id"] for m in first.rechecks + second.rechecks] == ["7", "7"]
+    assert stranger.rechecks == []
+    hub.detach(first)
+    await asyncio.sleep(0.05)
+    assert len(members(layer, user_group_name(7))) == 1  # the second still here
+    hub.detach(second)
+    await wait_for(lambda: not members(layer, user_group_name(7)))
+    hub.detach(stranger)

@@ -34,6 +34,7 @@ from realtime.transports.http import (
     query_value,
     resume_cursor,
 )
+from realtime.transports.hub_fed import HubFed
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def sse_message(event: str, data: str, event_id: str | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
-class SseConsumer(AsyncHttpConsumer):
+class SseConsumer(HubFed, AsyncHttpConsumer):
     """Streams the events of ``?topics=`` to one client until it goes away."""
 
     name = "sse"
@@ -206,10 +207,3 @@ class SseConsumer(AsyncHttpConsumer):
             self.keepalive = None
         if self.session is not None:
             await self.session.finish()
-
-    # -- channel-layer messages ------------------------------------------------
-
-    async def realtime_reauthorize(self, message: dict[str, Any]) -> None:
-        """The user's access may have changed: the session re-checks."""
-        if self.session is not None:
-            await self.session.reauthorize(message)

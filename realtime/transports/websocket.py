@@ -25,11 +25,12 @@ from realtime.protocol.codes import ClientError, Close
 from realtime.protocol.messages import encode
 from realtime.session.session import Session
 from realtime.transports import client_messages as client
+from realtime.transports.hub_fed import HubFed
 
 logger = logging.getLogger(__name__)
 
 
-class RealtimeConsumer(AsyncWebsocketConsumer):
+class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
     """One WebSocket connection: frames in, the session's outbox out."""
 
     name = "websocket"
@@ -51,8 +52,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 raise
             self.main_task.uncancel()  # end(): the connection is over, not failed
         except Exception:
-            # The dispatch loop died: the channel layer's receive raised (Redis
-            # gone), or a handler could not reach the layer or the database.
+            # A handler could not reach the layer (Redis gone) or the database.
             # Close so the client resumes on a fresh connection, and have the
             # watch check whether the other connections here lost their groups.
             logger.exception(
@@ -237,10 +237,3 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                         "this connection is already signed in as another user",
                     )
             await self.sign_in(found, message_id)
-
-    # -- channel-layer messages ------------------------------------------------
-
-    async def realtime_reauthorize(self, message: dict[str, Any]) -> None:
-        """The user's access may have changed: the session re-checks."""
-        if self.session is not None:
-            await self.session.reauthorize(message)
