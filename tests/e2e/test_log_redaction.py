@@ -56,7 +56,7 @@ async def test_credentials_in_urls_are_redacted_from_every_log_line(
     access = [line for line in lines if line["logger"] == f"{kind}.access"]
     assert any("/api/families/?token=[redacted]" in x["message"] for x in access)
     assert any("/nowhere/?%74oken=[redacted]" in x["message"] for x in access)
-    if kind == "uvicorn":  # even without an access log; daphne's carry no query
+    if kind == "uvicorn":  # its handshake lines; daphne's carry no query
         assert any("/ws/?%74oken=[redacted]" in x["message"] for x in lines)
     # ...and Django's request log, whose request field shows the query.
     requests = [line for line in lines if line["logger"] == "django.request"]
