@@ -86,6 +86,20 @@ class GiftListPolicy(realtime.TopicPolicy):
         )
         return OWNER_VIEW if owns else MEMBER_VIEW
 
+    def view_if_permitted(self, user: Any, identifier: str) -> Any:
+        # One query for both answers: every subscribe asks both.
+        list_id = _as_int(identifier)
+        if list_id is None:
+            return realtime.REFUSED
+        found = (
+            GiftList.objects.filter(pk=list_id, family__memberships__user_id=user.pk)
+            .values_list("owner_id")
+            .first()
+        )
+        if found is None:
+            return realtime.REFUSED
+        return OWNER_VIEW if found[0] == user.pk else MEMBER_VIEW
+
     def present(self, event: dict[str, Any], view: str | None) -> dict[str, Any] | None:
         if view != OWNER_VIEW or event["data"]["entity_type"] != "gift":
             return event

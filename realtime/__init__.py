@@ -33,6 +33,7 @@ _EXPORTS = {
     "register_policy": "realtime.policies.registry",
     "unregister_policy": "realtime.policies.registry",
     "TopicPolicy": "realtime.policies.base",
+    "REFUSED": "realtime.policies.base",
     "ADDED": "realtime.protocol.events",
     "UPDATED": "realtime.protocol.events",
     "DELETED": "realtime.protocol.events",

@@ -13,6 +13,7 @@ from config.asgi import application
 from giftlists import services
 from giftlists.models import Gift
 from realtime.models import Event
+from realtime.policies.authorize import authorize
 from realtime.protocol.events import validation_errors
 from realtime.testing import SocketClient, empty_channel_layer
 
@@ -390,3 +391,21 @@ async def test_members_typing_reaches_members_and_never_the_lists_owner(
     await owner.expect("published")
     assert (await other.expect("event"))["data"]["entity_id"] == str(gift.pk)
     assert (await other.expect("client_event"))["user_id"] == str(alice.pk)
+
+
+def test_a_gift_list_subscribe_is_authorized_with_one_query(
+    alice, bob, dave, gift_list, django_assert_num_queries
+):
+    """Every subscribe asks who may follow and with which view: the list's
+    owner gets the owner's view, a member the members', anyone else nothing,
+    each answered by one query."""
+    topic = f"gift-list:{gift_list.pk}"
+    answers = {}
+    for user in (alice, bob, dave):
+        with django_assert_num_queries(1):
+            answers[user.username] = authorize(user, topic)
+    assert answers["alice"].view == "owner"
+    assert answers["bob"].view == "member"
+    assert answers["dave"] is None
+    with django_assert_num_queries(0):  # not a list id: refused unasked
+        assert authorize(bob, "gift-list:abc") is None

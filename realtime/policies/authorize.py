@@ -13,7 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DataError
 
 from realtime.conf import realtime_settings
-from realtime.policies.base import Grant, TopicPolicy
+from realtime.policies.base import REFUSED, Grant, TopicPolicy
 from realtime.policies.registry import policy_for
 from realtime.protocol.topics import parse_topic
 
@@ -50,11 +50,12 @@ def authorize(user: Any, topic: str) -> Grant | None:
     if policy is None:
         return None
     try:
-        if not staff_bypasses(policy, user) and not policy.has_permission(
-            user, parsed.identifier
-        ):
+        if staff_bypasses(policy, user):
+            view = policy.view(user, parsed.identifier)
+        else:
+            view = policy.view_if_permitted(user, parsed.identifier)
+        if view is REFUSED:
             return None
-        view = policy.view(user, parsed.identifier)
     except UNUSABLE_IDENTIFIER as error:
         logger.info(
             "Refused %s: its policy could not use the identifier (%s)",

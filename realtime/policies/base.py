@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+#: What ``view_if_permitted`` returns for a user who may not follow the topic.
+REFUSED = type("Refused", (), {"__repr__": lambda self: "REFUSED"})()
+
 
 class TopicPolicy:
     """Rules for one resource type; subclass it and register it with
@@ -78,6 +81,14 @@ class TopicPolicy:
         """The follower's view of the topic: one of ``views``, computed once
         per subscription (and again when access is re-checked)."""
         return None
+
+    def view_if_permitted(self, user: Any, identifier: str) -> Any:
+        """``view()`` if ``has_permission()``, else ``REFUSED``. Override it
+        where one query can answer both (every subscribe asks both); by
+        default it asks one, then the other."""
+        if not self.has_permission(user, identifier):
+            return REFUSED
+        return self.view(user, identifier)
 
     def present(self, event: dict[str, Any], view: str | None) -> dict[str, Any] | None:
         """The event as this view shows it (a copy if changed), or None to

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 import realtime
 from realtime.models import Event
+from realtime.policies.authorize import authorize
 from realtime.policies.registry import policy_for
 from realtime.publishing.registry import default_entity_type
 from realtime.tests.project.notes.models import Board, Note
@@ -160,3 +161,34 @@ def test_polling_takes_a_token_and_refuses_anonymous_whatever_rest_framework_say
     response = client.get("/api/realtime/events/", query)
     assert response.status_code == 200
     assert [e["data"]["payload"]["text"] for e in response.json()["events"]] == ["hi"]
+
+
+class OneQueryPolicy(realtime.TopicPolicy):
+    """Answers permission and view together, as a policy with one query can."""
+
+    views = ("editor", "reader")
+    allow_staff = True
+
+    def view_if_permitted(self, user, identifier):
+        if identifier == "closed":
+            return realtime.REFUSED
+        return "editor" if identifier == user.get_username() else "reader"
+
+    def view(self, user, identifier):
+        return "reader"
+
+
+def test_a_policy_answering_permission_and_view_at_once_decides_both(
+    django_user_model,
+):
+    ann = django_user_model.objects.create_user("ann")
+    sam = django_user_model.objects.create_user("sam", is_staff=True)
+    realtime.register_policy("shelf", OneQueryPolicy())
+    try:
+        assert authorize(ann, "shelf:ann").view == "editor"
+        assert authorize(ann, "shelf:open").view == "reader"
+        assert authorize(ann, "shelf:closed") is None
+        # Staff let in by allow_staff are not asked for permission: view() alone.
+        assert authorize(sam, "shelf:closed").view == "reader"
+    finally:
+        realtime.unregister_policy("shelf")
