@@ -10,12 +10,14 @@ own.
 """
 
 import asyncio
+import itertools
 import logging
 import time
 import weakref
 from collections import Counter
 from typing import Any
 
+from realtime.hub.next_read import BatchedReads
 from realtime.hub.registry import ProcessRegistry, registry
 
 logger = logging.getLogger(__name__)
@@ -23,19 +25,38 @@ logger = logging.getLogger(__name__)
 # The key under which connections that have not signed in yet are counted.
 ANONYMOUS = "anonymous"
 
-# Admit one more connection for ARGV[2] unless the live processes already hold
-# ARGV[3]. KEYS[1]: the live processes (score: when each expires); KEYS[2]:
-# this process's hash of counts; the others' hashes are ARGV[4] + their id.
-_ADMIT = """
-local now, key, limit = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local total = 0
-for _, process in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
-  total = total + tonumber(redis.call('HGET', ARGV[4] .. process, key) or '0')
+# Admit one more connection for each (key, limit) pair in ARGV[3..], in
+# order, unless the live processes already hold that limit under the key.
+# KEYS[1]: the live processes (score: when each expires); KEYS[2]: this
+# process's hash of counts; the others' hashes are ARGV[2] + their id. One
+# call for every connection that asked while the previous one ran: a crowd
+# signing in at once costs a few round trips, not one each.
+_ADMIT_MANY = """
+local now, prefix = tonumber(ARGV[1]), ARGV[2]
+local processes = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+local totals, answers = {}, {}
+for i = 3, #ARGV, 2 do
+  local key, limit = ARGV[i], tonumber(ARGV[i + 1])
+  local total = totals[key]
+  if total == nil then
+    total = 0
+    for _, process in ipairs(processes) do
+      total = total + tonumber(redis.call('HGET', prefix .. process, key) or '0')
+    end
+  end
+  if total < limit then
+    redis.call('HINCRBY', KEYS[2], key, 1)
+    total = total + 1
+    answers[#answers + 1] = 1
+  else
+    answers[#answers + 1] = 0
+  end
+  totals[key] = total
 end
-if total >= limit then return 0 end
-redis.call('HINCRBY', KEYS[2], key, 1)
-return 1
+return answers
 """
+# Admissions asked for together go in one script call, at most this many.
+ADMIT_BATCH = 500
 
 
 class LocalLedger:
@@ -66,7 +87,9 @@ class RedisLedger(LocalLedger):
         self.processes = processes
         self.hash_prefix = f"{processes.prefix}:rt-conns:"
         self.mine = self.hash_prefix + processes.process
-        self.admit_script = processes.client.register_script(_ADMIT)
+        self.admit_script = processes.client.register_script(_ADMIT_MANY)
+        self.admissions = BatchedReads(self._admit_many, batch_size=ADMIT_BATCH)
+        self.asked = itertools.count()  # tells apart two asks for one key
         processes.on_rewrite.append(self.rewrite)
         processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
@@ -78,10 +101,7 @@ class RedisLedger(LocalLedger):
     async def admit(self, key: str, limit: int) -> bool:
         try:
             await self.processes.join()
-            admitted = await self.admit_script(
-                keys=[self.processes.live_key, self.mine],
-                args=[time.time(), key, limit, self.hash_prefix],
-            )
+            admitted = await self.admissions.get((key, limit, next(self.asked)))
         except Exception as error:
             # Redis cannot count: this process's own count still caps it.
             logger.warning("Could not count a connection in Redis (%r)", error)
@@ -89,6 +109,17 @@ class RedisLedger(LocalLedger):
         if admitted:
             self.counts[key] += 1
         return bool(admitted)
+
+    async def _admit_many(
+        self, asks: list[tuple[str, int, int]]
+    ) -> dict[tuple[str, int, int], bool]:
+        args: list[Any] = [time.time(), self.hash_prefix]
+        for key, limit, _ in asks:
+            args += [key, limit]
+        answers = await self.admit_script(
+            keys=[self.processes.live_key, self.mine], args=args
+        )
+        return {ask: bool(answer) for ask, answer in zip(asks, answers, strict=True)}
 
     def release(self, key: str) -> None:
         super().release(key)

@@ -2,6 +2,7 @@
 on connections that have not signed in yet. Across processes they are counted
 in Redis (``tests/faults/test_connection_caps.py`` proves that part)."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -34,6 +35,21 @@ async def test_a_users_sockets_and_streams_share_one_cap(make_user, connect):
     again = await connect(user)
     await again.send({"type": "ping", "id": 1})
     assert (await again.expect("pong"))["id"] == 1
+
+
+@override_settings(REALTIME={"MAX_CONNECTIONS_PER_USER": 3})
+async def test_a_crowd_of_one_users_sockets_at_once_gets_exactly_the_cap(make_user):
+    """Sockets that open together are counted together (in Redis, one
+    script for all of them): the cap still admits exactly its number."""
+    ann, bea = await make_user("ann"), await make_user("bea")
+    paths = [f"/ws/?token={ann.token}"] * 7 + [f"/ws/?token={bea.token}"] * 2
+    opened = await asyncio.gather(*(open_socket(path) for path in paths))
+    answers = [(await client.receive())["type"] for client, _ in opened]
+    assert answers[:7].count("welcome") == 3  # ann: the cap
+    assert answers[:7].count("error") == 4
+    assert answers[7:] == ["welcome", "welcome"]  # bea: a count of her own
+    for client, _ in opened:
+        await client.close()
 
 
 @override_settings(REALTIME={"MAX_ANONYMOUS_CONNECTIONS": 2})
