@@ -23,6 +23,7 @@ import logging
 import weakref
 from typing import Any, Protocol
 
+from realtime.hub.reorder import Reorder
 from realtime.hub.shards import shard_of
 from realtime.hub.watch import watch_for
 from realtime.protocol import layer as layer_messages
@@ -97,6 +98,7 @@ class Hub:
         )
         self._channel: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
+        self.reorder = Reorder(self.deliver)  # events pass through it, in order
         watch = watch_for(layer)
         self._detach_watch = watch.attach(self.groups_lost) if watch else None
 
@@ -203,6 +205,7 @@ class Hub:
                 if self.followers.get(topic) or topic not in self.followers:
                     return
                 del self.followers[topic]
+                self.reorder.forget(topic)
                 if topic in self.joined:
                     self.joined.discard(topic)
                     await self.layer.group_discard(
@@ -218,6 +221,8 @@ class Hub:
         self.closed = True
         for task in self._tasks:
             task.cancel()
+        for topic in list(self.reorder.held):
+            self.reorder.forget(topic)
         if self._detach_watch is not None:
             self._detach_watch()
         if layer_messages.CONTROL_GROUP in self.joined and self._channel is not None:
@@ -242,6 +247,8 @@ class Hub:
 
         groups = {name: self._group(name) for name in self.joined}
         self.joined -= {name for name, group in groups.items() if lost(group)}
+        for name in self.reorder.last.keys() - self.joined:
+            self.reorder.forget(name)  # what arrives after a rejoin starts anew
         everyone = lost(layer_messages.CONTROL_GROUP)
         for member in tuple(self.members):
             if everyone or any(
@@ -303,7 +310,7 @@ class Hub:
             failing = False
             kind = message.get("type")
             if kind == layer_messages.EVENT:
-                self.deliver(message)
+                self.reorder.take(message)
             elif kind == layer_messages.CLIENT_EVENT:
                 self.deliver_to_followers(message, "push_client_event")
             elif kind == layer_messages.PRESENCE:

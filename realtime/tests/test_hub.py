@@ -351,3 +351,14 @@ async def test_a_users_requests_reach_only_their_sessions_through_one_membership
     hub.detach(second)
     await wait_for(lambda: not members(layer, user_group_name(7)))
     hub.detach(stranger)
+
+
+async def test_events_that_reach_the_process_out_of_order_reach_followers_in_order():
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    collector = await following(hub, "room:a")
+    for seq in (1, 3, 2):  # two publishing processes, the later commit first
+        await send(layer, "room:a", seq)
+    await wait_for(lambda: len(collector.events) == 3)
+    assert [e["seq"] for e in collector.events] == [1, 2, 3]
+    hub.detach(collector)
