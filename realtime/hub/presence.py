@@ -10,91 +10,22 @@ when Redis restarted empty); with the in-memory layer, in the process.
 """
 
 import asyncio
+import itertools
 import json
 import logging
 import time
 import weakref
 from typing import Any
 
-from realtime.hub.next_read import NextRead
+from realtime.hub.next_read import BatchedReads, NextRead
+from realtime.hub.presence_scripts import JOIN_MANY, LEAVE, STATE
 from realtime.hub.registry import ProcessRegistry, registry
 
 logger = logging.getLogger(__name__)
 
 Entry = dict[str, Any]
-
-# KEYS: 1 the user's hash (process -> connections), 2 the topic's present
-# users, 3 the topic's metadata, 4 the process's set of "topic\nuser", 5 the
-# live processes (score: when each expires). ARGV: 1 user, 2 process, 3 now.
-_OTHERS_ALIVE = """
-local function others_alive()
-  local fields = redis.call('HGETALL', KEYS[1])
-  for i = 1, #fields, 2 do
-    if fields[i] ~= ARGV[2] and tonumber(fields[i + 1]) > 0 then
-      local expires = redis.call('ZSCORE', KEYS[5], fields[i])
-      if expires and tonumber(expires) >= tonumber(ARGV[3]) then return true end
-    end
-  end
-  return false
-end
-"""
-
-# One more connection of the user here (ARGV 4: metadata JSON, 5: the
-# "topic\nuser" member). Returns 1 when it is the user's first anywhere.
-_JOIN = (
-    _OTHERS_ALIVE
-    + """
-local others = others_alive()
-local mine = redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
-redis.call('SADD', KEYS[4], ARGV[5])
-redis.call('SADD', KEYS[2], ARGV[1])
-if mine == 1 and not others then return 1 end
-return 0
-"""
-)
-
-# One connection of the user here less, or all of them when ARGV 5 is "all"
-# (a dead process). ARGV 4: the "topic\nuser" member. Returns 1 when the user
-# has no connection left anywhere.
-_LEAVE = (
-    _OTHERS_ALIVE
-    + """
-local mine = 0
-if ARGV[5] ~= 'all' then mine = redis.call('HINCRBY', KEYS[1], ARGV[2], -1) end
-if mine > 0 then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[2])
-redis.call('SREM', KEYS[4], ARGV[4])
-if others_alive() then return 0 end
-redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('DEL', KEYS[1])
-return 1
-"""
-)
-
-# The topic's state. KEYS: 1 present users, 2 metadata, 5 live processes (as
-# KEYS[3]); ARGV: 1 the per-user hash prefix, 2 now. Returns [user, meta,
-# connections, ...] for users with live connections.
-_STATE = """
-local out = {}
-for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local count = 0
-  local fields = redis.call('HGETALL', ARGV[1] .. user)
-  for i = 1, #fields, 2 do
-    local alive = redis.call('ZSCORE', KEYS[3], fields[i])
-    if alive and tonumber(alive) >= tonumber(ARGV[2]) then
-      count = count + tonumber(fields[i + 1])
-    end
-  end
-  if count > 0 then
-    table.insert(out, user)
-    table.insert(out, redis.call('HGET', KEYS[2], user) or '{}')
-    table.insert(out, count)
-  end
-end
-return out
-"""
+# Joins written together in one script call, at most this many.
+JOIN_BATCH = 200
 
 
 def entry_of(user_id: str, meta: dict[str, Any], connections: int) -> Entry:
@@ -150,9 +81,12 @@ class RedisPresence(LocalPresence):
         self.processes = processes
         client, prefix = processes.client, processes.prefix
         self.prefix = f"{prefix}:rt-presence"
-        self.join_script = client.register_script(_JOIN)
-        self.leave_script = client.register_script(_LEAVE)
-        self.state_script = client.register_script(_STATE)
+        self.join_script = client.register_script(JOIN_MANY)
+        self.leave_script = client.register_script(LEAVE)
+        self.state_script = client.register_script(STATE)
+        # Connections that join while one batch is written go in the next.
+        self.joins = BatchedReads(self.join_many, batch_size=JOIN_BATCH)
+        self.asked = itertools.count()  # tells apart two asks alike
         processes.on_rewrite.append(self.rewrite)
         processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
@@ -173,17 +107,19 @@ class RedisPresence(LocalPresence):
     ) -> Entry | None:
         await super().join(topic, user_id, meta, connection)
         await self.processes.join()
-        joined = await self.join_script(
-            keys=self.keys(topic, user_id),
-            args=[
-                user_id,
-                self.processes.process,
-                time.time(),
-                json.dumps(meta),
-                f"{topic}\n{user_id}",
-            ],
-        )
-        return entry_of(user_id, meta, 1) if joined else None
+        ask = (topic, user_id, json.dumps(meta), next(self.asked))
+        first = await self.joins.get(ask)
+        return entry_of(user_id, meta, 1) if first else None
+
+    async def join_many(self, asks: list[tuple[str, str, str, int]]) -> dict:
+        """One script call for every join asked meanwhile: whether each was
+        its user's first connection in its topic anywhere."""
+        args: list[Any] = [self.processes.process, time.time(), self.prefix]
+        for topic, user_id, meta, _ in asks:
+            args += [topic, user_id, meta]
+        of = f"{self.prefix}-of:{self.processes.process}"
+        firsts = await self.join_script(keys=[of, self.processes.live_key], args=args)
+        return {ask: bool(first) for ask, first in zip(asks, firsts, strict=True)}
 
     async def leave(self, topic: str, user_id: str, connection: str) -> Entry | None:
         users = self.topics.get(topic, {})

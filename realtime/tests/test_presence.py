@@ -3,6 +3,7 @@ however many connections, shown after ``subscribed`` and kept current by
 diffs; a view may hide entries or fields. Across processes and through a
 killed one: ``tests/faults/test_presence.py``."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -171,3 +172,21 @@ async def test_topics_without_presence_send_none(make_user, connect, publish_now
     await client.subscribe("room:a")
     await publish_now("room:a", "ADDED", 1)
     await client.nothing_before(event_of("room:a", 1))  # no presence_state first
+
+
+async def test_a_crowd_joining_at_once_announces_each_user_once(make_user, connect):
+    """Joins that arrive together are counted together (in Redis, one script
+    for all of them): still one arrival per user, and every connection counted."""
+    ann, bea, cat = [await make_user(name) for name in ("ann", "bea", "cat")]
+    watcher = await connect(await make_user("host-wes"))
+    await subscribed_with_state(watcher)
+    crowd = [await connect(user) for user in (ann, ann, ann, ann, bea, bea)]
+    await asyncio.gather(*(subscribed_with_state(client) for client in crowd))
+    last = await connect(cat)  # after the crowd: its arrival is the barrier
+    present = await subscribed_with_state(last)
+    joined = []
+    while str(cat.pk) not in joined:
+        joined += list((await watcher.expect("presence_diff"))["joins"])
+    assert sorted(joined) == sorted([str(ann.pk), str(bea.pk), str(cat.pk)])
+    assert present[str(ann.pk)]["connections"] == 4
+    assert present[str(bea.pk)]["connections"] == 2
