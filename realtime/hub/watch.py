@@ -224,7 +224,7 @@ class LayerWatch:
         receiving = asyncio.ensure_future(receive_all())
         try:
             if not await wait_in_loop_time(receiving, timeout):
-                raise TimeoutError(f"no answer within {timeout:g} s")
+                raise TimeoutError(f"no answer within {timeout:g} s of loop time")
             receiving.result()
         finally:
             if not receiving.done():
