@@ -111,7 +111,9 @@ DEFAULTS: dict[str, Any] = {
     # deliver (Redis stopped, or restarted empty). A failed check closes every
     # WebSocket of the process with 1011, and the clients resume. None: no checks.
     "LAYER_CHECK_INTERVAL": 5,
-    # Seconds a check message may take to come back before the check fails.
+    # Seconds a check message may take to come back before the check fails;
+    # time in which the event loop lagged does not count (a starved process
+    # is not a failed layer).
     "LAYER_CHECK_TIMEOUT": 10,
 }
 

@@ -14,6 +14,11 @@ fails the check of that shard, and every listener hears which shard failed:
 the hub then closes the connections that depend on a group there, so their
 clients reconnect and resume from the event log, and the others carry on.
 
+That timeout counts only the time in which this event loop ran on schedule
+(``loop_time``): a loop starved of CPU, too far behind to read an answer that
+has come in, is not a failed layer, and closing every connection then would
+only add reconnections to the overload.
+
 A connection that sees the layer fail itself (its receive raised) asks for a
 check at once instead of waiting for the next one.
 """
@@ -29,6 +34,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 
 from realtime.conf import realtime_settings
+from realtime.hub.loop_time import wait_in_loop_time
 from realtime.hub.shards import group_on_shard, resubscribes, shard_count
 from realtime.ops import metrics
 
@@ -182,10 +188,8 @@ class LayerWatch:
                 tokens = {key: value for key, value in tokens.items() if value != shard}
         sent, waited_out = set(tokens.values()), False
         try:
-            async with asyncio.timeout(float(realtime_settings.LAYER_CHECK_TIMEOUT)):
-                while tokens:
-                    message = await self.layer.receive(channel)
-                    tokens.pop(message.get("token"), None)
+            if tokens:
+                await self.answers(channel, tokens)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -201,6 +205,41 @@ class LayerWatch:
         if proven and not failed:
             self.checks += 1
         return failed, proven, waited_out
+
+    async def answers(self, channel: str, tokens: dict[str, int]) -> None:
+        """Receive on ``channel`` until every token in ``tokens`` came back,
+        taking each from ``tokens``. Raises what a receive raised, or
+        TimeoutError when ``LAYER_CHECK_TIMEOUT`` seconds of loop time passed:
+        time in which this loop was behind does not count, so a starved loop
+        that has not yet read an answer does not fail a healthy layer."""
+
+        async def receive_all() -> None:
+            while tokens:
+                message = await self.layer.receive(channel)
+                tokens.pop(message.get("token"), None)
+
+        timeout = float(realtime_settings.LAYER_CHECK_TIMEOUT)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        receiving = asyncio.ensure_future(receive_all())
+        try:
+            if not await wait_in_loop_time(receiving, timeout):
+                raise TimeoutError(f"no answer within {timeout:g} s of loop time")
+            receiving.result()
+        finally:
+            if not receiving.done():
+                receiving.cancel()
+                await asyncio.wait({receiving})
+            if not receiving.cancelled():
+                receiving.exception()  # raised above, or not worth a log line
+        waited = loop.time() - began
+        if waited > timeout:
+            logger.warning(
+                "The channel layer's check answered after %.1f s, beyond "
+                "LAYER_CHECK_TIMEOUT: this process's event loop was that far "
+                "behind, and the layer is fine",
+                waited,
+            )
 
 
 def deaf(layer: Any) -> bool:

@@ -7,6 +7,7 @@ Each test states in its name what a client (or an operator) observes.
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ from django.test import Client as HttpClient
 from django.test import RequestFactory, override_settings
 from uvicorn.protocols.utils import ClientDisconnected
 
+from realtime.hub import hub as hub_module
 from realtime.hub.hub import hub_for
-from realtime.hub.watch import LayerWatch
+from realtime.hub.watch import CHECK_MESSAGE_TYPE, LayerWatch
 from realtime.protocol import codes
 from realtime.session.session import Session
 from realtime.transports.websocket import RealtimeConsumer
@@ -140,6 +142,62 @@ async def test_the_watch_stops_whenever_it_is_cancelled():
         watch.task.cancel()
         _, running = await asyncio.wait([watch.task], timeout=2)
         assert not running, "the watch ran on after cancel() between checks"
+
+
+class StallingLayer:
+    """The configured layer as a server starved of CPU sees it: right after a
+    check message is sent, a callback blocks the event loop for ``stall``
+    seconds, longer than the check's timeout, before the answer is read."""
+
+    def __init__(self, layer: Any, stall: float, stalls: int) -> None:
+        self.layer, self.stall, self.stalls = layer, stall, stalls
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.layer, name)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        await self.layer.group_send(group, message)
+        if message["type"] == CHECK_MESSAGE_TYPE and self.stalls:
+            self.stalls -= 1
+            asyncio.get_running_loop().call_soon(time.sleep, self.stall)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        # An answer comes in over a socket, a turn of the loop later; the
+        # in-memory layer would hand it over before the loop could stall.
+        await asyncio.sleep(0.001)
+        return await self.layer.receive(channel)
+
+
+async def test_a_starved_event_loop_closes_no_connection_but_lost_groups_still_do(
+    make_user, connect, monkeypatch
+):
+    """The loop is blocked for longer than the check's timeout while a check
+    message is on its way, twice: the layer is fine, so the watch fails no
+    check and the socket stays open. Losing the groups still closes it."""
+    with override_settings(
+        REALTIME={"LAYER_CHECK_INTERVAL": 0.05, "LAYER_CHECK_TIMEOUT": 0.3}
+    ):
+        layer = StallingLayer(get_channel_layer(), stall=1, stalls=2)
+        watch = LayerWatch(layer)
+        monkeypatch.setattr(hub_module, "watch_for", lambda layer: watch)
+        failed: list[int] = []
+        watch.attach(failed.append)
+        try:
+            client = await connect(await make_user("ann"))
+            await client.subscribe("room:a")
+            await wait_until(lambda: layer.stalls == 0)
+            # The check that stalled last, and the one after, have ended.
+            checks = watch.checks
+            await wait_until(lambda: watch.checks >= checks + 2)
+            assert failed == []
+            await client.send({"type": "ping", "id": 1})
+            assert (await client.expect("pong"))["id"] == 1  # still open
+
+            await get_channel_layer().flush()  # what a Redis restart does
+            await wait_until(lambda: failed)
+            assert await client.closed_with() == codes.SERVER_ERROR.code
+        finally:
+            watch.task.cancel()
 
 
 async def session_socket(user):

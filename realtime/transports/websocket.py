@@ -29,6 +29,16 @@ from realtime.transports.hub_fed import HubFed
 
 logger = logging.getLogger(__name__)
 
+# How uvicorn refuses a send on a socket that it closed by itself (a ping the
+# client did not answer in time): as a RuntimeError, not as the OSError of a
+# client gone, and for as long as the socket takes to drain.
+CLOSED_BY_SERVER = "after sending 'websocket.close'"
+
+
+class ServerClosedSocket(ConnectionError):
+    """The ASGI server closed this socket on its own: nothing more can be
+    sent, and the connection is over."""
+
 
 class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
     """One WebSocket connection: frames in, the session's outbox out."""
@@ -42,6 +52,7 @@ class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
         self.auth_timer: asyncio.Task | None = None
         self.main_task: asyncio.Task | None = None
         self.ended = False
+        self.closed_by_server = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.main_task = asyncio.current_task()
@@ -51,6 +62,8 @@ class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
             if not self.ended:
                 raise
             self.main_task.uncancel()  # end(): the connection is over, not failed
+            if self.session is not None:
+                await self.session.finish()
         except Exception:
             # A handler could not reach the layer (Redis gone) or the database.
             # Close so the client resumes on a fresh connection, and have the
@@ -81,21 +94,42 @@ class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
     # -- the transport a session writes through -----------------------------
 
     async def write_message(self, message: dict[str, Any]) -> None:
-        await self.base_send({"type": "websocket.send", "text": encode(message)})
+        await self.write_frame({"type": "websocket.send", "text": encode(message)})
 
     async def write_text(self, kind: str, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+        await self.write_frame({"type": "websocket.send", "text": text})
 
     async def write_event(self, event: dict[str, Any], text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+        await self.write_frame({"type": "websocket.send", "text": text})
 
     async def write_keepalive(self) -> None:
         """WebSocket servers ping on their own; nothing to write."""
 
     async def write_close(self, close: Close) -> None:
-        await self.base_send(
+        await self.write_frame(
             {"type": "websocket.close", "code": close.code, "reason": close.reason}
         )
+
+    async def write_frame(self, message: dict[str, Any]) -> None:
+        """Send one ASGI message, unless the server closed the socket itself:
+        then raise ServerClosedSocket (an OSError, as for a client gone), send
+        nothing more, and end the connection, whose disconnect would come
+        only once the socket has drained."""
+        if self.closed_by_server:
+            raise ServerClosedSocket("the server closed this socket")
+        try:
+            await self.base_send(message)
+        except RuntimeError as refused:
+            if CLOSED_BY_SERVER not in str(refused):
+                raise
+            self.closed_by_server = True
+            logger.info(
+                "The server closed this WebSocket itself (its pings went "
+                "unanswered); ending the connection",
+                extra=self.session.log_extra() if self.session else {},
+            )
+            self.end()
+            raise ServerClosedSocket("the server closed this socket") from refused
 
     def end(self) -> None:
         """End the connection's task from another task (a client too slow to
