@@ -14,10 +14,10 @@ Sizes and choices come from the environment (defaults in brackets):
     DATABASE_URL       PostgreSQL server for the fresh database [SQLite file]
     REDIS_URL          Redis for the fresh prefix [in-memory layer]
 
-Each run of a scenario (limit floor, real, naive floor, in that order) is on
-freshly started server processes, so memory per connection is read from
-processes that held nothing before. Every report records the commit, the
-machine and these settings.
+Each run of a scenario (limit floor, real, naive floor, in that order; S10
+has no naive run) is on freshly started server processes, so memory per
+connection is read from processes that held nothing before. Every report
+records the commit, the machine and these settings.
 """
 
 import asyncio
@@ -51,7 +51,7 @@ from .harness import (
 from .hot_topics import HOT_ROUNDS, HOT_SECONDS, hot_topics_markdown, measure_hot_topics
 from .log_prune import LOG_EVENTS, log_markdown, measure_log
 from .seq_lock import LOCK_SECONDS, measure_seq_lock, seq_lock_markdown
-from .storm import run_storm, storm_markdown
+from .storm import STORM_MODES, run_storm, storm_markdown
 
 SCENARIOS = {
     "S1": Scenario(
@@ -272,13 +272,7 @@ def run_bench(
         if connect:
             report["connect"] = measure_connect(servers, seeded, **connect)
         if storm:
-            group = servers("S10")
-            try:
-                asyncio.run(warm_up(group, seeded))
-                report["storm"] = asyncio.run(run_storm(group, seeded, **storm))
-            finally:
-                group.stop()
-            print(f"S10 {report['storm']}", flush=True)
+            report["storm"] = measure_storm(servers, seeded, **storm)
     finally:
         site.destroy()
     report["targets"] = TARGETS
@@ -344,6 +338,60 @@ def measure_connect(
             flush=True,
         )
     return runs
+
+
+def measure_storm(
+    servers: Any, seeded: dict, connections: int, topics: int, rate: float
+) -> dict[str, Any]:
+    """S10 on the limit floor, then on the real path, each on fresh servers;
+    and the real path's figures over the floor's."""
+    runs = {}
+    for mode in STORM_MODES:
+        group = servers(f"S10-{mode}")
+        try:
+            asyncio.run(warm_up(group, seeded))
+            runs[mode] = asyncio.run(
+                run_storm(group, seeded, connections, topics, rate, mode)
+            )
+        finally:
+            group.stop()
+        run = runs[mode]
+        resumed = (
+            f", caught up {run['caught_up_seconds']} s, lost {run['lost']} dup "
+            f"{run['duplicated']}"
+            if mode == "real"
+            else ""
+        )
+        print(
+            f"S10 {mode:5} held {run['connections_held']}/{connections} back "
+            f"{run['resubscribed_in_time']} (by the end "
+            f"{run['resubscribed_by_the_end']}), last resubscribed "
+            f"{run['last_resubscribed_seconds']} s{resumed}, "
+            f"{run['reconnect_attempts']} attempts, server CPU "
+            f"{run['server_cpu_seconds_storm']} s",
+            flush=True,
+        )
+    real, limit = runs["real"], runs["limit"]
+    return {
+        "scenario": {"connections": connections, "topics": topics, "rate": rate},
+        **runs,
+        "vs_limit": {
+            "last_resubscribed_ratio": _ratio(
+                real["last_resubscribed_seconds"], limit["last_resubscribed_seconds"]
+            ),
+            "server_cpu_ratio": _ratio(
+                real["server_cpu_seconds_storm"], limit["server_cpu_seconds_storm"]
+            ),
+            "server_cpu_per_reconnection_ratio": _ratio(
+                real["server_cpu_ms_per_reconnection"],
+                limit["server_cpu_ms_per_reconnection"],
+            ),
+            "all_back": all(
+                run["resubscribed_in_time"] == run["connections"]
+                for run in runs.values()
+            ),
+        },
+    }
 
 
 def measure_presence(

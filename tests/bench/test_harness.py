@@ -1,8 +1,10 @@
 """The benchmark harness end to end at a tiny scale, on real server processes:
 every change reaches every subscriber exactly once, on the real path and on
 both floors; in S5 every connection's view of presence comes to agree with who is
-there; and the report has the keys docs/performance.md is built from. Nothing
-about timing is asserted: the machine is shared and timings are the bench's job.
+there; in S10 every client comes back after the restart on the limit floor and
+on the real path, and the real path's resumes lose and repeat nothing; and the
+report has the keys docs/performance.md is built from. Nothing about timing is
+asserted: the machine is shared and timings are the bench's job.
 """
 
 import os
@@ -11,6 +13,7 @@ import pytest
 
 from bench.harness import PresenceScenario, Scenario
 from bench.run import markdown, run_bench
+from bench.storm import RESUME_FIGURES
 from realtime.policies.registry import policy_for
 
 pytestmark = pytest.mark.e2e
@@ -97,3 +100,41 @@ def test_tiny_presence_storm_every_view_agrees_and_reports_it(tmp_path):
     assert {"join_server_cpu_ratio", "kib_per_connection_added"} <= set(result["cost"])
     table = markdown(report, "BENCH_SCENARIOS=S5 make bench")
     assert "| with presence |" in table and "| without presence |" in table
+
+
+def test_tiny_reconnect_storm_brings_every_client_back_on_both_paths(tmp_path):
+    workers = 2 if os.environ.get("REDIS_URL") else 1
+    report = run_bench(
+        [],
+        workers=workers,
+        storm={"connections": 20, "topics": 2, "rate": 10.0},
+        workdir=tmp_path,
+    )
+
+    result = report["storm"]
+    for mode in ("limit", "real"):
+        run = result[mode]
+        assert run["mode"] == mode
+        assert run["connections_held"] == 20, run
+        # Every client subscribed again on the new processes, each after at
+        # least one attempt, and the storm has an end to report.
+        assert run["resubscribed_in_time"] == 20, run
+        assert run["reconnect_attempts"] >= 20, run
+        assert run["last_resubscribed_seconds"] is not None, run
+        assert run["changes_made"] > 0, run
+        assert run["server_cpu_seconds_storm"] > 0, run
+    # The floor cannot resume: what only resuming shows is left empty for it.
+    limit, real = result["limit"], result["real"]
+    assert all(limit[key] is None for key in RESUME_FIGURES), limit
+    # The real path resumed with since: every change made while the clients
+    # were connected or away reached each of its topic's clients once.
+    assert real["lost"] == 0 and real["duplicated"] == 0, real
+    assert real["unrecovered"] == 0, real
+    assert real["caught_up_seconds"] is not None, real
+    ratios = result["vs_limit"]
+    assert ratios["all_back"] is True, ratios
+    assert {"last_resubscribed_ratio", "server_cpu_ratio"} <= set(ratios)
+    table = markdown(report, "BENCH_SCENARIOS=S10 make bench")
+    assert "| 2 topics | limit | 20 | 20 (20) |" in table
+    assert "| 2 topics | real | 20 | 20 (20) |" in table
+    assert "| - | - | - | - |" in table  # the floor's resume figures
