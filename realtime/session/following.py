@@ -10,14 +10,12 @@ from the log first).
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from realtime.conf import realtime_settings
 from realtime.ops import metrics
-from realtime.policies.authorize import authorize_as_now
 from realtime.policies.base import Grant
 from realtime.protocol import codes, messages
 from realtime.protocol.topics import is_valid_topic
+from realtime.session.authorizations import authorize_in_batch
 from realtime.session.outbox import EVENT, LIVE
 from realtime.session.subscriptions import (
     Subscription,
@@ -83,9 +81,7 @@ class Following:
                 )
             asked = new[:room] + again
             refresh = not self.user_is_fresh()
-            user, grants = await database_sync_to_async(authorize_as_now)(
-                self.user, asked, refresh
-            )
+            user, grants = await authorize_in_batch(self.user, asked, refresh)
             if user is None:
                 self.close(
                     codes.UNAUTHENTICATED_CLOSE,

@@ -21,6 +21,8 @@ from uvicorn.protocols.utils import ClientDisconnected
 from realtime.hub import hub as hub_module
 from realtime.hub.hub import hub_for
 from realtime.hub.watch import CHECK_MESSAGE_TYPE, LayerWatch
+from realtime.policies.base import TopicPolicy
+from realtime.policies.registry import register_policy, unregister_policy
 from realtime.protocol import codes
 from realtime.session.session import Session
 from realtime.transports.websocket import RealtimeConsumer
@@ -343,3 +345,33 @@ class Witness:
 
     def layer_failed(self) -> None:
         pass
+
+
+class BrokenPolicy(TopicPolicy):
+    """A policy with a bug: it raises for every topic."""
+
+    def has_permission(self, user: Any, identifier: str) -> bool:
+        raise RuntimeError("a bug in the policy")
+
+
+async def test_a_policy_that_fails_ends_only_the_connections_that_asked_it(
+    make_user, connect, caplog
+):
+    """Subscribes arriving together are authorized together: one whose policy
+    raises gets an internal_error (and the error is logged), the others in
+    the same batch are subscribed as if it were not there."""
+    register_policy("broken", BrokenPolicy())
+    try:
+        users = [await make_user(name) for name in ("ann", "bea", "cat")]
+        clients = [await connect(user) for user in users]
+        topics = ["room:a", "broken:1", "room:b"]
+        for client, topic in zip(clients, topics, strict=True):
+            await client.send({"type": "subscribe", "topics": [topic]})
+        assert (await clients[0].expect("subscribed"))["topics"] == ["room:a"]
+        assert (await clients[2].expect("subscribed"))["topics"] == ["room:b"]
+        assert (await clients[1].expect("error"))["code"] == "internal_error"
+        await clients[1].send({"type": "ping", "id": 1})
+        assert (await clients[1].expect("pong"))["id"] == 1  # still connected
+        assert "a bug in the policy" in caplog.text
+    finally:
+        unregister_policy("broken")
