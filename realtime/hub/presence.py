@@ -18,13 +18,13 @@ import weakref
 from typing import Any
 
 from realtime.hub.next_read import BatchedReads, NextRead
-from realtime.hub.presence_scripts import JOIN_MANY, LEAVE, STATE
+from realtime.hub.presence_scripts import JOIN_MANY, LEAVE, LEAVE_MANY, STATE
 from realtime.hub.registry import ProcessRegistry, registry
 
 logger = logging.getLogger(__name__)
 
 Entry = dict[str, Any]
-# Joins written together in one script call, at most this many.
+# Joins (or leaves) written together in one script call, at most this many.
 JOIN_BATCH = 200
 
 
@@ -83,9 +83,11 @@ class RedisPresence(LocalPresence):
         self.prefix = f"{prefix}:rt-presence"
         self.join_script = client.register_script(JOIN_MANY)
         self.leave_script = client.register_script(LEAVE)
+        self.leave_many_script = client.register_script(LEAVE_MANY)
         self.state_script = client.register_script(STATE)
         # Connections that join while one batch is written go in the next.
         self.joins = BatchedReads(self.join_many, batch_size=JOIN_BATCH)
+        self.leaves = BatchedReads(self.leave_many, batch_size=JOIN_BATCH)
         self.asked = itertools.count()  # tells apart two asks alike
         processes.on_rewrite.append(self.rewrite)
         processes.on_beat.append(self.keep)
@@ -127,17 +129,20 @@ class RedisPresence(LocalPresence):
             return None
         meta = users[user_id][0]
         await super().leave(topic, user_id, connection)
-        left = await self.leave_script(
-            keys=self.keys(topic, user_id),
-            args=[
-                user_id,
-                self.processes.process,
-                time.time(),
-                f"{topic}\n{user_id}",
-                "one",
-            ],
+        last = await self.leaves.get((topic, user_id, next(self.asked)))
+        return entry_of(user_id, meta, 0) if last else None
+
+    async def leave_many(self, asks: list[tuple[str, str, int]]) -> dict:
+        """One script call for every leave asked meanwhile: whether each was
+        its user's last connection in its topic anywhere."""
+        args: list[Any] = [self.processes.process, time.time(), self.prefix]
+        for topic, user_id, _ in asks:
+            args += [topic, user_id]
+        of = f"{self.prefix}-of:{self.processes.process}"
+        lasts = await self.leave_many_script(
+            keys=[of, self.processes.live_key], args=args
         )
-        return entry_of(user_id, meta, 0) if left else None
+        return {ask: bool(last) for ask, last in zip(asks, lasts, strict=True)}
 
     async def state(self, topic: str) -> dict[str, Entry]:
         # A crowd joining one topic shares its reads (see next_read.py).

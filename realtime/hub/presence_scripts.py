@@ -47,9 +47,37 @@ return firsts
 """
 )
 
-# One connection of the user here less, or all of them when ARGV 5 is "all"
-# (a dead process). KEYS: 1 the user's hash (process -> connections), 2 the
-# topic's present users, 3 the topic's metadata, 4 the process's set of
+# One connection here less for each (topic, user) in ARGV[4..], in order.
+# KEYS and ARGV[1..3] as for JOIN_MANY. Returns, per leave, 1 when the user
+# has no connection left in the topic anywhere.
+LEAVE_MANY = (
+    _OTHERS_ALIVE
+    + """
+local process, now, prefix = ARGV[1], ARGV[2], ARGV[3]
+local lasts = {}
+for i = 4, #ARGV, 2 do
+  local topic, user = ARGV[i], ARGV[i + 1]
+  local user_key = prefix .. ':' .. topic .. ':user:' .. user
+  local last = 0
+  if redis.call('HINCRBY', user_key, process, -1) <= 0 then
+    redis.call('HDEL', user_key, process)
+    redis.call('SREM', KEYS[1], topic .. '\\n' .. user)
+    if not others_alive(user_key, process, now, KEYS[2]) then
+      redis.call('SREM', prefix .. ':' .. topic .. ':users', user)
+      redis.call('HDEL', prefix .. ':' .. topic .. ':meta', user)
+      redis.call('DEL', user_key)
+      last = 1
+    end
+  end
+  lasts[#lasts + 1] = last
+end
+return lasts
+"""
+)
+
+# Every connection of a dead process's user leaves (ARGV 5 "all"; any other
+# value: one connection). KEYS: 1 the user's hash (process -> connections), 2
+# the topic's present users, 3 the topic's metadata, 4 the process's set of
 # "topic\nuser", 5 the live processes. ARGV: 1 user, 2 process, 3 now, 4 the
 # "topic\nuser" member. Returns 1 when the user has no connection left anywhere.
 LEAVE = (

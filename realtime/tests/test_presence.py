@@ -190,3 +190,25 @@ async def test_a_crowd_joining_at_once_announces_each_user_once(make_user, conne
     assert sorted(joined) == sorted([str(ann.pk), str(bea.pk), str(cat.pk)])
     assert present[str(ann.pk)]["connections"] == 4
     assert present[str(bea.pk)]["connections"] == 2
+
+
+async def test_a_crowd_leaving_at_once_announces_each_user_once(make_user, connect):
+    """Leaves that arrive together are counted together: a user is gone
+    only when their last connection left, and is announced gone once."""
+    ann, bea, cat = [await make_user(name) for name in ("ann", "bea", "cat")]
+    watcher = await connect(await make_user("host-wes"))
+    await subscribed_with_state(watcher)
+    crowd = [await connect(user) for user in (ann, ann, ann, bea)]
+    for client in crowd:
+        await subscribed_with_state(client)
+    staying = await connect(bea)
+    await subscribed_with_state(staying)
+    for _ in range(2):  # ann's and bea's arrivals
+        await watcher.expect("presence_diff")
+    await asyncio.gather(*(client.close() for client in crowd))
+    diff = await watcher.expect("presence_diff")
+    assert set(diff["leaves"]) == {str(ann.pk)}  # bea is still here once
+    late = await connect(cat)  # after the leaves: what it sees is settled
+    present = await subscribed_with_state(late)
+    assert set(present) == {str(bea.pk), str(cat.pk), str(watcher.welcome["user_id"])}
+    assert present[str(bea.pk)]["connections"] == 1
