@@ -36,13 +36,26 @@ EVENT, LIVE, KEEPALIVE = "event", "live", "keepalive"
 class Outbox:
     """The ordered queue of one session, and the task that writes it."""
 
-    __slots__ = ("items", "live", "session", "writer")
+    __slots__ = (
+        "items",
+        "live",
+        "sending_since",
+        "session",
+        "stalled",
+        "watch",
+        "writer",
+    )
 
     def __init__(self, session: "Session") -> None:
         self.session = session
         self.items: deque[tuple[str, Any]] | None = None
         self.live = 0
         self.writer: asyncio.Task | None = None
+        # When the write in progress began (loop time), None between writes;
+        # and whether the watch found one that took SEND_TIMEOUT.
+        self.sending_since: float | None = None
+        self.stalled = False
+        self.watch: asyncio.TimerHandle | None = None
 
     def put(self, kind: str, payload: Any = None) -> None:
         """Queue one item; the writer task starts if it is not running."""
@@ -75,21 +88,30 @@ class Outbox:
     async def run(self) -> None:
         """Write the items in order until none is left, then end."""
         session = self.session
+        loop = asyncio.get_running_loop()
+        self.stalled = False
+        self.watch = loop.call_later(realtime_settings.SEND_TIMEOUT, self.check, loop)
+        delivered = 0
         try:
             while self.items and session.writable:
                 kind, payload = self.items.popleft()
                 if kind == LIVE:
                     self.live -= 1
                     for event in await session.in_order(payload):
-                        await self.write_event(event)
+                        delivered += await self.write_event(event)
                 elif kind == EVENT:
-                    await self.write_event(payload)
+                    delivered += await self.write_event(payload)
                 elif kind == MESSAGE:
                     await self.write(session.transport.write_message(payload))
                 elif kind == TEXT:
                     await self.write(session.transport.write_text(*payload))
                 else:
                     await self.write(session.transport.write_keepalive())
+        except asyncio.CancelledError:
+            if not self.stalled:
+                raise
+            asyncio.current_task().uncancel()  # the watch's: a slow client
+            self.session.close(codes.SLOW_CONSUMER)
         except GapNotRepairable as gap:
             logger.error("Unrepairable gap in %s", gap, extra=session.log_extra())
             # The client resumes with since, and hears recovered: false.
@@ -98,38 +120,63 @@ class Outbox:
             logger.exception("Writing to a client failed", extra=session.log_extra())
             session.close(codes.SERVER_ERROR)
         finally:
+            if delivered:
+                session.delivered.inc(delivered)
             if self.writer is asyncio.current_task():
+                if self.watch is not None:
+                    self.watch.cancel()
+                    self.watch = None
+                self.sending_since = None
                 self.writer = None
                 if not self.items:
                     self.items = None
 
-    async def write_event(self, event: dict[str, Any]) -> None:
-        """Write one event as the topic's grant shows it; advance the cursor."""
+    async def write_event(self, event: dict[str, Any]) -> int:
+        """Write one event as the topic's grant shows it; advance the cursor.
+        How many events it wrote (0 when the topic was left meanwhile)."""
         session = self.session
         subscription = session.subscriptions.get(event["topic"])
         if subscription is None:
-            return  # left meanwhile
+            return 0  # left meanwhile
         subscription.sent_seq = event["seq"]
         if event.get("echo"):  # one connection's own copy: not shared
             text = encode(event)
         else:
             text = encoding_cache.text_for(event, subscription.grant.view_key)
         await self.write(session.transport.write_event(event, text))
-        session.delivered.inc()
+        return 1
 
     async def write(self, sending: Any) -> None:
-        """Await one write, or end a client that has not read for SEND_TIMEOUT.
+        """Await one write; a client that has not read for SEND_TIMEOUT is
+        ended by :meth:`check`.
 
         uvicorn's send waits while the socket's write buffer is full (a client
         that stops reading), which bounds what one client holds here; the
-        timeout bounds how long.
+        watch bounds how long. (One timer per run of the writer, not one per
+        write: under load a writer sends many events in a row.)
         """
+        self.sending_since = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(realtime_settings.SEND_TIMEOUT):
-                await sending
-        except TimeoutError:
-            self.session.close(codes.SLOW_CONSUMER)
+            await sending
         except OSError:
             # The client went away mid-send (uvicorn's ClientDisconnected): its
             # disconnect follows and ends the connection; nothing failed.
             self.session.client_gone()
+        finally:
+            self.sending_since = None
+
+    def check(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The writer's watch: end it if its write in progress has waited
+        SEND_TIMEOUT, else look again when that could next be the case."""
+        self.watch = None
+        if self.writer is None or self.writer.done():
+            return
+        timeout = realtime_settings.SEND_TIMEOUT
+        started = self.sending_since
+        now = loop.time()
+        if started is not None and now - started >= timeout:
+            self.stalled = True
+            self.writer.cancel()
+            return
+        wait = timeout if started is None else timeout - (now - started)
+        self.watch = loop.call_later(wait, self.check, loop)
