@@ -170,7 +170,10 @@ class Hub:
     async def follow_user(self, user_id: object, member: Member) -> None:
         """Hand ``member`` the re-authorization requests of its user from now
         on (the user's group is joined once per process)."""
-        await self.follow(user_group_name(user_id), member)
+        name = user_group_name(user_id)
+        await self.follow(name, member)
+        if member not in self.members:  # detached while the group was joined
+            self.abandon(name, member)
 
     async def unfollow(self, topic: str, member: Member) -> None:
         """Stop delivering the topic to ``member``; leave the group if it was
