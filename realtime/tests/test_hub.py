@@ -362,3 +362,27 @@ async def test_events_that_reach_the_process_out_of_order_reach_followers_in_ord
     await wait_for(lambda: len(collector.events) == 3)
     assert [e["seq"] for e in collector.events] == [1, 2, 3]
     hub.detach(collector)
+
+
+async def test_a_session_gone_while_its_users_group_was_joined_is_not_kept():
+    """A client that leaves while its sign-in is still joining its user's
+    group: the hub keeps nothing of it, and leaves the group nobody needs."""
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    session = await following(hub, "room:a")
+    joining, proceed = asyncio.Event(), asyncio.Event()
+    add = layer.group_add
+
+    async def slow_add(group: str, channel: str) -> None:
+        joining.set()
+        await proceed.wait()
+        await add(group, channel)
+
+    layer.group_add = slow_add
+    task = asyncio.create_task(hub.follow_user(7, session))
+    await joining.wait()
+    hub.detach(session)  # the client left meanwhile
+    proceed.set()
+    await task
+    assert session not in hub.followers.get(user_group_name(7), set())
+    await wait_for(lambda: not members(layer, user_group_name(7)))
