@@ -53,4 +53,8 @@ class RealtimeApplication:
                 return await self.websocket(scope, receive, send)
             # Refused before acceptance: the server answers the handshake 403.
             return await send({"type": "websocket.close", "code": 1000})
+        if kind == "lifespan":
+            from realtime.ops.lifespan import lifespan
+
+            return await lifespan(receive, send)
         raise ValueError(f"the realtime application does not serve {kind!r}")

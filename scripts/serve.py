@@ -187,8 +187,9 @@ UVICORN_OPTIONS = [
     # whose network vanished is gone, and has left presence, within 20 s
     # (PROTOCOL.md section 7 allows 30; uvicorn's defaults take up to 40).
     "--ws-ping-interval", "10", "--ws-ping-timeout", "10",
-    # Channels' ProtocolTypeRouter has no lifespan handler.
-    "--lifespan", "off",
+    # The realtime application answers lifespan: at shutdown a process gives
+    # back its places in the connection caps and its presence at once.
+    "--lifespan", "on",
     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN),
     "--backlog", str(BACKLOG),
 ]  # fmt: skip

@@ -123,6 +123,8 @@ class RedisLedger(LocalLedger):
 
     def release(self, key: str) -> None:
         super().release(key)
+        if not self.processes.registered:
+            return  # this process left: its counts are gone already
         task = asyncio.ensure_future(self.client.hincrby(self.mine, key, -1))
         task.add_done_callback(_ignore_failure)
 

@@ -129,6 +129,8 @@ class RedisPresence(LocalPresence):
             return None
         meta = users[user_id][0]
         await super().leave(topic, user_id, connection)
+        if not self.processes.registered:
+            return None  # this process left: its presence is gone already
         last = await self.leaves.get((topic, user_id, next(self.asked)))
         return entry_of(user_id, meta, 0) if last else None
 

@@ -3,9 +3,10 @@
 What a process holds for the whole deployment (its connections' places in
 the per-user caps, its followers' presence) is kept in Redis under the
 process's id. A heartbeat every ``CONNECTION_COUNT_TTL``/3 seconds keeps the
-process among the live ones; a process that dies without a word drops out
-after ``CONNECTION_COUNT_TTL`` seconds, and the next heartbeat of any process
-clears what it held. A heartbeat that finds its process missing (Redis
+process among the live ones; a process that stops clears what it held as it
+goes (ASGI lifespan shutdown); one that dies without a word drops out after
+``CONNECTION_COUNT_TTL`` seconds, and the next heartbeat of any process clears
+what it held. A heartbeat that finds its process missing (Redis
 restarted empty) has everything the process holds written again.
 """
 
@@ -53,6 +54,20 @@ class ProcessRegistry:
             expires = time.time() + self.ttl
             await self.client.zadd(self.live_key, {self.process: expires})
             self.registered = True
+
+    async def leave(self) -> None:
+        """This process stops: give back what it held (its places in the
+        connection caps, its presence) now, as for a dead process, instead of
+        after ``CONNECTION_COUNT_TTL``: clients reconnecting after a deploy
+        are not refused for connections that no longer exist."""
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if not self.registered:
+            return
+        self.registered = False  # what it would still write goes nowhere
+        await self.client.zrem(self.live_key, self.process)
+        for hook in self.on_dead:
+            await hook(self.process)
 
     def keep_beating(self) -> None:
         """Start the heartbeat if it is not running (it runs for the loop's life)."""
