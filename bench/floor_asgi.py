@@ -23,6 +23,7 @@ from collections import deque
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from config.asgi import application as site_application
@@ -90,6 +91,9 @@ class LimitConsumer(HubFed, AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         await getattr(self, get_handler_name(message))(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        raise StopConsumer()  # without channels' per-disconnect database clean-up
 
     async def connect(self) -> None:
         await self.accept()

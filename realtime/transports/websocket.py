@@ -156,6 +156,13 @@ class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
         elif await self.session.count_anonymous():
             self.auth_timer = asyncio.create_task(self.expire_unauthenticated())
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """channels' own, without its ``close_old_connections`` (a thread hop
+        for every connection that ends: a tenth of a reconnect storm's work);
+        every database call here closes old connections itself."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
     async def disconnect(self, code: int) -> None:
         if self.session is not None:
             await self.session.finish()
