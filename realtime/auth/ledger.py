@@ -90,6 +90,8 @@ class RedisLedger(LocalLedger):
         self.admit_script = processes.client.register_script(_ADMIT_MANY)
         self.admissions = BatchedReads(self._admit_many, batch_size=ADMIT_BATCH)
         self.asked = itertools.count()  # tells apart two asks for one key
+        self.released: Counter[str] = Counter()  # counted out, not yet written
+        self.releasing: asyncio.Task | None = None
         processes.on_rewrite.append(self.rewrite)
         processes.on_beat.append(self.keep)
         processes.on_dead.append(self.forget)
@@ -125,8 +127,23 @@ class RedisLedger(LocalLedger):
         super().release(key)
         if not self.processes.registered:
             return  # this process left: its counts are gone already
-        task = asyncio.ensure_future(self.client.hincrby(self.mine, key, -1))
-        task.add_done_callback(_ignore_failure)
+        # Connections that end together (a deploy, a network blip) are
+        # counted out together: one round trip for the lot.
+        self.released[key] += 1
+        if self.releasing is None:
+            self.releasing = asyncio.ensure_future(self._write_releases())
+            self.releasing.add_done_callback(_ignore_failure)
+
+    async def _write_releases(self) -> None:
+        try:
+            while self.released:
+                released, self.released = self.released, Counter()
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for key, count in released.items():
+                        pipe.hincrby(self.mine, key, -count)
+                    await pipe.execute()
+        finally:
+            self.releasing = None
 
     async def rewrite(self) -> None:
         """Write this process's counts again (Redis lost them)."""

@@ -48,7 +48,11 @@ async def test_a_crowd_of_one_users_sockets_at_once_gets_exactly_the_cap(make_us
     assert answers[:7].count("welcome") == 3  # ann: the cap
     assert answers[:7].count("error") == 4
     assert answers[7:] == ["welcome", "welcome"]  # bea: a count of her own
-    for client, _ in opened:
+    # Closed together, they are counted out together: every place is free.
+    await asyncio.gather(*(client.close() for client, _ in opened))
+    again = [await open_socket(f"/ws/?token={ann.token}") for _ in range(3)]
+    for client, _ in again:
+        assert (await client.receive())["type"] == "welcome"
         await client.close()
 
 
