@@ -448,13 +448,15 @@ _ONE_HANDLER = {"handlers": ["console"], "level": "INFO", "propagate": False}
 # uvicorn logs every WebSocket handshake (path and query) at INFO on
 # uvicorn.error: an access log by another name, and a twentieth of what
 # opening a connection costs. Like the access logs, only with ACCESS_LOG=1.
+# (uvicorn decides whether to write its access log by whether the logger has
+# a handler, which this configuration gives it: its level decides instead.)
 _ACCESS_LOG = os.environ.get("ACCESS_LOG", "").strip().lower() in {
     "1",
     "true",
     "yes",
     "on",
 }
-_UVICORN_ERROR = {**_ONE_HANDLER, "level": "INFO" if _ACCESS_LOG else "WARNING"}
+_UVICORN_LOGS = {**_ONE_HANDLER, "level": "INFO" if _ACCESS_LOG else "WARNING"}
 
 LOGGING = {
     "version": 1,
@@ -501,7 +503,7 @@ LOGGING = {
         # daphne.access too (scripts/run_daphne.py logs daphne's access log).
         "daphne": _ONE_HANDLER,
         "uvicorn": _ONE_HANDLER,
-        "uvicorn.error": _UVICORN_ERROR,
-        "uvicorn.access": _ONE_HANDLER,
+        "uvicorn.error": _UVICORN_LOGS,
+        "uvicorn.access": _UVICORN_LOGS,
     },
 }

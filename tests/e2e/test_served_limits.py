@@ -5,9 +5,11 @@ the trusted proxies. And what the site answers over their real sockets to a
 huge id, a lone surrogate, an Origin of another scheme, and hundreds of random
 frames."""
 
+import asyncio
 import json
 import os
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -289,3 +291,19 @@ async def test_a_trusted_proxys_https_makes_the_https_origin_the_sockets_own(
     with pytest.raises(InvalidStatus) as refused:  # no TLS said: http's origin
         await connect(url, additional_headers={"Origin": origin})
     assert refused.value.response.status_code == 403
+
+
+async def test_without_access_log_requests_and_handshakes_are_not_logged(served):
+    """ACCESS_LOG is off by default: neither HTTP requests nor WebSocket
+    handshakes leave a line per request in the servers' log."""
+    httpx.get(served.http_url + "/healthz?probe=unlogged", timeout=10)
+    socket = await WsClient.open(served.ws_url + "?probe=unlogged")
+    await socket.close()
+    # A barrier: Django logs a 404 (a warning), after anything logged before.
+    httpx.get(served.http_url + "/nowhere-logged/", timeout=10)
+    deadline = time.monotonic() + 10
+    while "/nowhere-logged/" not in served.log() and time.monotonic() < deadline:  # noqa: ASYNC110 (a file another process writes)
+        await asyncio.sleep(0.1)
+    log = served.log()
+    assert "/nowhere-logged/" in log
+    assert "probe=unlogged" not in log
