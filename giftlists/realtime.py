@@ -34,6 +34,7 @@ from .serializers import (
 
 OWNER_VIEW = "owner"
 MEMBER_VIEW = "member"
+REFUSED_OWNER = object()  # no such (list, member) pair
 
 
 def _as_int(identifier: str) -> int | None:
@@ -99,6 +100,23 @@ class GiftListPolicy(realtime.TopicPolicy):
         if found is None:
             return realtime.REFUSED
         return OWNER_VIEW if found[0] == user.pk else MEMBER_VIEW
+
+    def views_if_permitted(self, pairs: list[tuple[Any, str]]) -> list[Any]:
+        # A crowd subscribing at once: one query for all of them.
+        list_ids = {_as_int(identifier) for _, identifier in pairs} - {None}
+        rows = GiftList.objects.filter(
+            pk__in=list_ids,
+            family__memberships__user_id__in={user.pk for user, _ in pairs},
+        ).values_list("pk", "family__memberships__user_id", "owner_id")
+        owners = {(list_id, member): owner for list_id, member, owner in rows}
+        views = []
+        for user, identifier in pairs:
+            owner = owners.get((_as_int(identifier), user.pk), REFUSED_OWNER)
+            if owner is REFUSED_OWNER:
+                views.append(realtime.REFUSED)
+            else:
+                views.append(OWNER_VIEW if owner == user.pk else MEMBER_VIEW)
+        return views
 
     def present(self, event: dict[str, Any], view: str | None) -> dict[str, Any] | None:
         if view != OWNER_VIEW or event["data"]["entity_type"] != "gift":

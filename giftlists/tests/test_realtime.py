@@ -12,6 +12,8 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 from giftlists import services
 from giftlists.models import Gift
+from giftlists.realtime import GiftListPolicy
+from realtime import REFUSED
 from realtime.models import Event
 from realtime.policies.authorize import authorize
 from realtime.protocol.events import validation_errors
@@ -409,3 +411,20 @@ def test_a_gift_list_subscribe_is_authorized_with_one_query(
     assert answers["dave"] is None
     with django_assert_num_queries(0):  # not a list id: refused unasked
         assert authorize(bob, "gift-list:abc") is None
+
+
+def test_a_crowd_subscribing_to_gift_lists_is_authorized_with_one_query(
+    alice, bob, dave, gift_list, other_list, django_assert_num_queries
+):
+    """Subscribes arriving together: the owner's view, a member's, and a
+    refusal for a stranger or an unusable id, all from one query."""
+    pairs = [
+        (alice, str(gift_list.pk)),
+        (bob, str(gift_list.pk)),
+        (dave, str(gift_list.pk)),
+        (bob, "abc"),
+        (dave, str(other_list.pk)),
+    ]
+    with django_assert_num_queries(1):
+        views = GiftListPolicy().views_if_permitted(pairs)
+    assert views == ["owner", "member", REFUSED, REFUSED, "owner"]

@@ -90,6 +90,13 @@ class TopicPolicy:
             return REFUSED
         return self.view(user, identifier)
 
+    def views_if_permitted(self, pairs: list[tuple[Any, str]]) -> list[Any]:
+        """``view_if_permitted`` for each (user, identifier) pair, in order:
+        the subscribes of a crowd connecting at once are asked together.
+        Override it where one query can answer them all; by default each
+        pair is asked alone."""
+        return [self.view_if_permitted(user, identifier) for user, identifier in pairs]
+
     def present(self, event: dict[str, Any], view: str | None) -> dict[str, Any] | None:
         """The event as this view shows it (a copy if changed), or None to
         withhold it. Pure: it runs when the event is logged, once per view."""

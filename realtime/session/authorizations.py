@@ -4,7 +4,8 @@ Policies may query the database, so every subscribe asks them from a thread.
 A thousand sockets subscribing in the same second would be a thousand thread
 hops, each with its own future, hand-over and connection check. Asked while
 one batch runs, they go together in the next: one hop, then each policy's own
-queries as before. Each answer is still computed after its caller asked.
+queries, asked together too where the policy can (``views_if_permitted``).
+Each answer is still computed after its caller asked.
 """
 
 import itertools
@@ -13,7 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from realtime.hub.next_read import BatchedReads, per_loop
-from realtime.policies.authorize import authorize_as_now
+from realtime.policies.authorize import authorize_pairs
 
 # Subscribes answered by one thread hop at most.
 BATCH_SIZE = 200
@@ -22,15 +23,40 @@ Ask = tuple[int, Any, tuple[str, ...], bool]  # (number, user, topics, refresh)
 
 
 def _answer_all(asks: list[Ask]) -> dict[Ask, Any]:
-    """``authorize_as_now`` for each ask; a policy that fails fails its own
-    subscribe only."""
+    """For each ask, ``(user as the database has it now, {topic: grant})``,
+    as ``authorize_as_now`` answers; the users to read again are read in one
+    query, and each policy answers the whole batch's topics at once. A policy
+    that fails fails its own subscribes only (their answer is the error)."""
+    from django.contrib.auth import get_user_model
+
+    stale = {ask[1].pk for ask in asks if ask[3]}
+    fresh = (
+        {
+            user.pk: user
+            for user in get_user_model().objects.filter(pk__in=stale, is_active=True)
+        }
+        if stale
+        else {}
+    )
     answers: dict[Ask, Any] = {}
+    spans: dict[Ask, tuple[Any, int]] = {}
+    pairs: list[tuple[Any, str]] = []
     for ask in asks:
         _, user, topics, refresh = ask
-        try:
-            answers[ask] = authorize_as_now(user, list(topics), refresh)
-        except Exception as error:
-            answers[ask] = error
+        if refresh:
+            user = fresh.get(user.pk)
+            if user is None:  # deleted or deactivated
+                answers[ask] = (None, dict.fromkeys(topics))
+                continue
+        spans[ask] = (user, len(pairs))
+        pairs += [(user, topic) for topic in topics]
+    grants = authorize_pairs(pairs)
+    for ask, (user, start) in spans.items():
+        topics = ask[2]
+        mine = grants[start : start + len(topics)]
+        failed = next((g for g in mine if isinstance(g, Exception)), None)
+        grants_by_topic = dict(zip(topics, mine, strict=True))
+        answers[ask] = failed if failed is not None else (user, grants_by_topic)
     return answers
 
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 import realtime
 from realtime.models import Event
-from realtime.policies.authorize import authorize
+from realtime.policies.authorize import authorize, authorize_pairs
 from realtime.policies.registry import policy_for
 from realtime.publishing.registry import default_entity_type
 from realtime.tests.project.notes.models import Board, Note
@@ -190,5 +190,51 @@ def test_a_policy_answering_permission_and_view_at_once_decides_both(
         assert authorize(ann, "shelf:closed") is None
         # Staff let in by allow_staff are not asked for permission: view() alone.
         assert authorize(sam, "shelf:closed").view == "reader"
+    finally:
+        realtime.unregister_policy("shelf")
+
+
+class CrowdPolicy(realtime.TopicPolicy):
+    """Answers a crowd's subscribes in one call, and fails a call that holds
+    an identifier it cannot use, as a query would."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def views_if_permitted(self, pairs):
+        self.batches.append(len(pairs))
+        if any(identifier == "bad" for _, identifier in pairs):
+            raise ValueError("not a shelf")
+        return [
+            realtime.REFUSED if identifier == "closed" else None
+            for _, identifier in pairs
+        ]
+
+    def view_if_permitted(self, user, identifier):
+        if identifier == "bad":
+            raise ValueError("not a shelf")
+        return realtime.REFUSED if identifier == "closed" else None
+
+
+def test_a_crowds_subscribes_are_answered_together_and_a_bad_one_alone(
+    django_user_model,
+):
+    ann = django_user_model.objects.create_user("ann")
+    bea = django_user_model.objects.create_user("bea")
+    policy = CrowdPolicy()
+    realtime.register_policy("shelf", policy)
+    try:
+        pairs = [(ann, "shelf:a"), (bea, "shelf:b"), (bea, "shelf:closed")]
+        grants = authorize_pairs(pairs)
+        assert policy.batches == [3]  # one call for the three
+        assert [grant and grant.topic for grant in grants] == [
+            "shelf:a",
+            "shelf:b",
+            None,
+        ]
+        # An identifier the policy cannot use spoils the call: each pair is
+        # asked alone, and only that one is refused.
+        grants = authorize_pairs([(ann, "shelf:a"), (ann, "shelf:bad")])
+        assert [grant and grant.topic for grant in grants] == ["shelf:a", None]
     finally:
         realtime.unregister_policy("shelf")
