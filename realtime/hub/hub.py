@@ -192,6 +192,10 @@ class Hub:
             self._leave_soon(topic)
 
     async def _join(self, name: str) -> None:
+        if name in self.joined:
+            lock = self._locks.get(name)
+            if lock is None or not lock.locked():
+                return  # joined, and no leave under way: nothing to wait for
         async with self._lock(name):
             if name not in self.joined:
                 await self.layer.group_add(self._group(name), await self.channel())

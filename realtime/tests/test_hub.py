@@ -386,3 +386,33 @@ async def test_a_session_gone_while_its_users_group_was_joined_is_not_kept():
     await task
     assert session not in hub.followers.get(user_group_name(7), set())
     await wait_for(lambda: not members(layer, user_group_name(7)))
+
+
+async def test_a_follow_while_the_last_follower_leaves_still_gets_events():
+    """The topic's group is being left (its last follower went) when another
+    session follows it: the group is joined again, and events reach it."""
+    layer = InMemoryChannelLayer()
+    hub = Hub(layer)
+    leaving = await following(hub, "room:a")
+    staying = Collector("room:a")
+    await hub.attach(staying)
+    leaving_now, proceed = asyncio.Event(), asyncio.Event()
+    discard = layer.group_discard
+
+    async def slow_discard(group: str, channel: str) -> None:
+        leaving_now.set()
+        await proceed.wait()
+        await discard(group, channel)
+
+    layer.group_discard = slow_discard
+    left = asyncio.create_task(hub.unfollow("room:a", leaving))
+    await leaving_now.wait()  # the leave holds the topic, mid-discard
+    follow = asyncio.create_task(hub.follow("room:a", staying))
+    proceed.set()
+    await left
+    await follow
+    await send(layer, "room:a", 1)
+    await wait_for(lambda: staying.events)
+    assert [e["seq"] for e in staying.events] == [1]
+    hub.detach(leaving)
+    hub.detach(staying)
