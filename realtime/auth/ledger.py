@@ -59,6 +59,10 @@ return answers
 ADMIT_BATCH = 500
 
 
+class CountUnavailable(Exception):
+    """Redis, where the deployment counts its connections, did not answer."""
+
+
 class LocalLedger:
     """The counts of this process alone (the in-memory layer: one process)."""
 
@@ -105,9 +109,10 @@ class RedisLedger(LocalLedger):
             await self.processes.join()
             admitted = await self.admissions.get((key, limit, next(self.asked)))
         except Exception as error:
-            # Redis cannot count: this process's own count still caps it.
+            # The Redis that counts connections also carries the control
+            # group: a connection let in now could hear nothing.
             logger.warning("Could not count a connection in Redis (%r)", error)
-            return await super().admit(key, limit)
+            raise CountUnavailable() from error
         if admitted:
             self.counts[key] += 1
         return bool(admitted)

@@ -22,7 +22,7 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from realtime.auth.credentials import Binding
-from realtime.auth.ledger import ANONYMOUS, ledger
+from realtime.auth.ledger import ANONYMOUS, CountUnavailable, ledger
 from realtime.conf import realtime_settings
 from realtime.hub.hub import Hub, hub_for
 from realtime.ops import metrics
@@ -31,7 +31,7 @@ from realtime.protocol.codes import Close
 from realtime.publishing.sending import remember_server_loop
 from realtime.session.access import Access
 from realtime.session.client_events import ClientEvents
-from realtime.session.following import Following
+from realtime.session.following import Following, LayerUnavailable
 from realtime.session.outbox import KEEPALIVE, MESSAGE, Outbox
 from realtime.session.presence import Presence
 from realtime.session.subscriptions import Subscription
@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 # authorized without reading the account again (a deactivation meanwhile ends
 # the connection through re-authorization anyway).
 USER_FRESH_SECONDS = 2.0
+# What a connection hears when Redis (its counts, the layer) does not answer.
+UNAVAILABLE = messages.error(
+    codes.UNAVAILABLE, "the server cannot take connections now; retry"
+)
 
 
 class State(enum.Enum):
@@ -140,7 +144,11 @@ class Session(Following, Access, ClientEvents, Presence):
         has too many connections here."""
         if self.capped and self.counted != str(user.pk):
             limit = realtime_settings.MAX_CONNECTIONS_PER_USER
-            if not await ledger().admit(str(user.pk), limit):
+            try:
+                admitted = await ledger().admit(str(user.pk), limit)
+            except CountUnavailable as error:
+                raise LayerUnavailable() from error
+            if not admitted:
                 self.user = user
                 logger.warning(
                     "Refused a connection: the user has %d open",
@@ -251,7 +259,12 @@ class Session(Following, Access, ClientEvents, Presence):
         """Count this connection among those not signed in yet; False (and
         closing) when there are too many already."""
         limit = realtime_settings.MAX_ANONYMOUS_CONNECTIONS
-        if await ledger().admit(ANONYMOUS, limit):
+        try:
+            admitted = await ledger().admit(ANONYMOUS, limit)
+        except CountUnavailable:
+            self.close(codes.LAYER_FAILED, UNAVAILABLE)
+            return False
+        if admitted:
             self.counted = ANONYMOUS
             return True
         logger.warning("Refused a connection: %d are not signed in yet", limit)

@@ -23,7 +23,8 @@ from realtime.hub.watch import watch_for
 from realtime.protocol import codes, messages
 from realtime.protocol.codes import ClientError, Close
 from realtime.protocol.messages import encode
-from realtime.session.session import Session
+from realtime.session.following import LayerUnavailable
+from realtime.session.session import UNAVAILABLE, Session
 from realtime.transports import client_messages as client
 from realtime.transports.hub_fed import HubFed
 
@@ -182,7 +183,14 @@ class RealtimeConsumer(HubFed, AsyncWebsocketConsumer):
             self.auth_timer.cancel()
             self.auth_timer = None
         user, method = found.user, found.binding.method
-        if not await session.start(user, found.binding):
+        try:
+            started = await session.start(user, found.binding)
+        except LayerUnavailable:
+            if (watch := watch_for(self.channel_layer)) is not None:
+                watch.check_soon()  # the open connections here may be deaf too
+            session.close(codes.LAYER_FAILED, UNAVAILABLE)
+            return
+        if not started:
             return
         logger.info(
             "WebSocket connection authenticated by %s",
