@@ -325,21 +325,28 @@ def measure_write_cost(
     }
 
 
+def on_fresh_servers(group: Any, seeded: dict, scenario: Any) -> dict[str, Any]:
+    """Warm ``group`` (fresh servers) up, run ``scenario(group)`` on it, stop it."""
+    try:
+        asyncio.run(warm_up(group, seeded))
+        return asyncio.run(scenario(group))
+    finally:
+        group.stop()
+
+
 def measure_connect(
     servers: Any, seeded: dict, connections: int, topics: int
 ) -> dict[str, Any]:
     """S8 on each path, each on fresh servers."""
     runs = {}
     for mode in MODES:
-        group = servers(f"S8-{mode}")
-        try:
-            asyncio.run(warm_up(group, seeded))
-            runs[mode] = asyncio.run(
-                run_connect_burst(group, seeded, connections, topics, mode)
-            )
-        finally:
-            group.stop()
-        run = runs[mode]
+        runs[mode] = run = on_fresh_servers(
+            servers(f"S8-{mode}"),
+            seeded,
+            lambda group, mode=mode: run_connect_burst(
+                group, seeded, connections, topics, mode
+            ),
+        )
         print(
             f"S8 {mode:5} held {run['connections_held']}/{connections} "
             f"{run['server_cpu_ms_per_connection']} ms CPU/conn, subscribe ack "
@@ -356,15 +363,13 @@ def measure_storm(
     and the real path's figures over the floor's."""
     runs = {}
     for mode in STORM_MODES:
-        group = servers(f"S10-{mode}")
-        try:
-            asyncio.run(warm_up(group, seeded))
-            runs[mode] = asyncio.run(
-                run_storm(group, seeded, connections, topics, rate, mode)
-            )
-        finally:
-            group.stop()
-        run = runs[mode]
+        runs[mode] = run = on_fresh_servers(
+            servers(f"S10-{mode}"),
+            seeded,
+            lambda group, mode=mode: run_storm(
+                group, seeded, connections, topics, rate, mode
+            ),
+        )
         resumed = (
             f", caught up {run['caught_up_seconds']} s, lost {run['lost']} dup "
             f"{run['duplicated']}"

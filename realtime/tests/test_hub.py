@@ -74,6 +74,21 @@ async def wait_for(condition: Any, timeout: float = 5) -> None:
             await asyncio.sleep(0.01)
 
 
+def held(layer: Any, method: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the layer's ``method`` (group_add, group_discard) wait: the first
+    event is set when a call arrives, which goes on once the second is set."""
+    arrived, proceed = asyncio.Event(), asyncio.Event()
+    original = getattr(layer, method)
+
+    async def waiting(group: str, channel: str) -> None:
+        arrived.set()
+        await proceed.wait()
+        await original(group, channel)
+
+    setattr(layer, method, waiting)
+    return arrived, proceed
+
+
 async def following(hub: Hub, topic: str) -> Collector:
     collector = Collector(topic)
     await hub.attach(collector)
@@ -370,15 +385,7 @@ async def test_a_session_gone_while_its_users_group_was_joined_is_not_kept():
     layer = InMemoryChannelLayer()
     hub = Hub(layer)
     session = await following(hub, "room:a")
-    joining, proceed = asyncio.Event(), asyncio.Event()
-    add = layer.group_add
-
-    async def slow_add(group: str, channel: str) -> None:
-        joining.set()
-        await proceed.wait()
-        await add(group, channel)
-
-    layer.group_add = slow_add
+    joining, proceed = held(layer, "group_add")
     task = asyncio.create_task(hub.follow_user(7, session))
     await joining.wait()
     hub.detach(session)  # the client left meanwhile
@@ -396,15 +403,7 @@ async def test_a_follow_while_the_last_follower_leaves_still_gets_events():
     leaving = await following(hub, "room:a")
     staying = Collector("room:a")
     await hub.attach(staying)
-    leaving_now, proceed = asyncio.Event(), asyncio.Event()
-    discard = layer.group_discard
-
-    async def slow_discard(group: str, channel: str) -> None:
-        leaving_now.set()
-        await proceed.wait()
-        await discard(group, channel)
-
-    layer.group_discard = slow_discard
+    leaving_now, proceed = held(layer, "group_discard")
     left = asyncio.create_task(hub.unfollow("room:a", leaving))
     await leaving_now.wait()  # the leave holds the topic, mid-discard
     follow = asyncio.create_task(hub.follow("room:a", staying))
