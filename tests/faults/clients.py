@@ -11,6 +11,8 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from realtime.session.session import UNAVAILABLE
+
 ABNORMAL_CLOSURE = 1006
 
 
@@ -60,6 +62,10 @@ class Resumer:
 
     async def follow(self, socket: Any) -> None:
         message = json.loads(await socket.recv())
+        if message == UNAVAILABLE:
+            # Redis could not count the sign-in (mid-failover, say): the
+            # close (1011) follows, and the next attempt may be let in.
+            await socket.recv()  # raises ConnectionClosed at that close
         assert message["type"] == "welcome", message
         subscribe: dict[str, Any] = {"type": "subscribe", "topics": self.topics}
         if self.seqs:
