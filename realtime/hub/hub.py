@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from realtime.hub.reorder import Reorder
 from realtime.hub.shards import shard_of
-from realtime.hub.watch import watch_for
+from realtime.hub.watch import deaf, watch_for
 from realtime.protocol import layer as layer_messages
 from realtime.protocol.topics import USER_GROUP_PREFIX, group_name, user_group_name
 
@@ -198,6 +198,11 @@ class Hub:
                 return  # joined, and no leave under way: nothing to wait for
         async with self._lock(name):
             if name not in self.joined:
+                if deaf(self.layer):
+                    # Its inbox's shard is down (core layer): a membership now
+                    # would only make every send to the group fail, for the
+                    # processes that can hear too.
+                    raise ConnectionError("this process hears nothing from the layer")
                 await self.layer.group_add(self._group(name), await self.channel())
                 self.joined.add(name)
 
@@ -213,11 +218,11 @@ class Hub:
                     return
                 del self.followers[topic]
                 self.reorder.forget(topic)
-                if topic in self.joined:
-                    self.joined.discard(topic)
-                    await self.layer.group_discard(
-                        self._group(topic), await self.channel()
-                    )
+                # Left even when the watch said its shard failed: a process
+                # whose own inbox is down (core layer) is still a member on
+                # the shards that are up, and would fail every send there.
+                self.joined.discard(topic)
+                await self.layer.group_discard(self._group(topic), await self.channel())
         finally:
             self._release()
 

@@ -144,6 +144,31 @@ async def _send_after(
         await send(layer)
     except Exception:
         failed()
+        # Tried again aside, so that the sends behind it do not wait.
+        task = asyncio.get_running_loop().create_task(_send_again(layer, send))
+        _resends.add(task)
+        task.add_done_callback(_resends.discard)
+
+
+# Seconds before each further attempt at a send that failed. On the core
+# layer, a process whose inbox is on a stopped Redis shard stays a member of
+# a topic's group until it leaves it, and every send to that group fails
+# meanwhile, for the healthy processes too: a later attempt reaches them.
+# Followers drop a copy that comes twice, or after a later one.
+RESEND_DELAYS = (0.5, 1.0, 2.0, 4.0)
+_resends: set[asyncio.Task] = set()
+
+
+async def _send_again(layer: Any, send: Callable[[Any], Awaitable[None]]) -> None:
+    for delay in RESEND_DELAYS:
+        await asyncio.sleep(delay)
+        try:
+            await send(layer)
+        except Exception as error:
+            logger.debug("A send failed again (%r)", error)
+            continue
+        logger.info("A send that had failed went through on a later attempt")
+        return
 
 
 async def _group_send_all(
