@@ -123,22 +123,3 @@ def _alone(user: Any, topic: str) -> Grant | Exception | None:
 def authorize_many(user: Any, topics: list[str]) -> dict[str, Grant | None]:
     """``authorize`` for several topics in one hop from async code."""
     return {topic: authorize(user, topic) for topic in topics}
-
-
-def authorize_as_now(
-    user: Any, topics: list[str], refresh: bool = True
-) -> tuple[Any | None, dict[str, Grant | None]]:
-    """The user as the database has it now (None if deleted or deactivated),
-    and ``authorize_many`` for it: a long-lived connection must not be granted
-    anything on a staff flag or an account the database no longer holds.
-    ``refresh=False``: the caller read the user from the database a moment
-    ago (the connection's first subscribe), and one more read would tell
-    nothing new."""
-    from django.contrib.auth import get_user_model
-
-    if not refresh:
-        return user, authorize_many(user, topics)
-    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-    if fresh is None:
-        return None, dict.fromkeys(topics)
-    return fresh, authorize_many(fresh, topics)

@@ -23,10 +23,14 @@ Ask = tuple[int, Any, tuple[str, ...], bool]  # (number, user, topics, refresh)
 
 
 def _answer_all(asks: list[Ask]) -> dict[Ask, Any]:
-    """For each ask, ``(user as the database has it now, {topic: grant})``,
-    as ``authorize_as_now`` answers; the users to read again are read in one
-    query, and each policy answers the whole batch's topics at once. A policy
-    that fails fails its own subscribes only (their answer is the error)."""
+    """For each ask, ``(user as the database has it now, {topic: grant})``:
+    a long-lived connection must not be granted anything on a staff flag or
+    an account the database no longer holds (None: deleted or deactivated).
+    ``refresh=False``: the caller read the user a moment ago (the first
+    subscribe), and one more read would tell nothing new. The users to read
+    again are read in one query, and each policy answers the whole batch's
+    topics at once. A policy that fails fails its own subscribes only (their
+    answer is the error)."""
     from django.contrib.auth import get_user_model
 
     stale = {ask[1].pk for ask in asks if ask[3]}
@@ -71,7 +75,8 @@ _numbers = itertools.count()  # tells apart two asks alike
 async def authorize_in_batch(
     user: Any, topics: list[str], refresh: bool
 ) -> tuple[Any | None, dict[str, Any]]:
-    """``authorize_as_now(user, topics, refresh)``, answered in the next batch."""
+    """The user as the database has it now (unless ``refresh`` is False) and
+    a grant or None per topic, answered in the next batch."""
     answer = await _batches().get((next(_numbers), user, tuple(topics), refresh))
     if isinstance(answer, Exception):
         raise answer
